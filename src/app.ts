@@ -1,0 +1,160 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from './data/embedded.js';
+import { applyMigrations } from './data/migrate.js';
+import { createPrismaClient, type PrismaClient } from './data/db.js';
+import { publishPostEvents } from './data/extensions/publish-post-events.js';
+import { createMemoryEngine } from './realtime/memory-engine.js';
+import { createRedisEngine } from './realtime/redis-engine.js';
+import { connectRedis, type RedisClient } from './realtime/redis-connection.js';
+import { PubSub } from './realtime/pubsub.js';
+import { topics } from './realtime/topics.js';
+import { createServices, type Services } from './services.js';
+import { schema } from './schema.js';
+import { createContextFactory } from './transport/context-factory.js';
+import { createHeraldYoga, type HeraldYoga } from './transport/yoga.js';
+import { attachWebSocketTransport, type ConnectionLifecycle, type WebSocketTransport } from './transport/ws.js';
+import { handleProbe } from './transport/probes.js';
+
+export interface HeraldApp {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** Starts dependencies and listens; resolves with the bound port (pass 0 for a free one). */
+  start(port?: number): Promise<number>;
+  /** Graceful: refuse new work, close sockets with 1001, finalise records, close dependencies. */
+  stop(): Promise<void>;
+  /** Available after start(). */
+  readonly runtime: AppRuntime;
+}
+
+export interface AppRuntime {
+  readonly db: PrismaClient;
+  readonly pubsub: PubSub;
+  readonly services: Services;
+  readonly yoga: HeraldYoga;
+  readonly server: Server;
+  readonly ws: WebSocketTransport;
+  readonly redis: RedisClient | null;
+  readonly databaseUrl: string;
+}
+
+export interface BuildOptions {
+  readonly logger?: Logger;
+}
+
+/** Wires Herald together. Importing this module has no side effects; nothing runs before start(). */
+export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp {
+  const logger = options.logger ?? createLogger(config.logLevel, { instanceId: config.instanceId });
+  let runtime: AppRuntime | null = null;
+  let embedded: EmbeddedDatabase | null = null;
+  const cleanups: (() => Promise<void> | void)[] = [];
+
+  async function start(port = config.port): Promise<number> {
+    if (config.jwt.usingDevSecret) {
+      logger.warn('JWT_SECRET is not set: using the built-in development secret. Anyone can forge tokens. Set JWT_SECRET outside development.');
+    }
+    const startedAt = Date.now();
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      embedded = await startEmbeddedDatabase(config.dataDir);
+      databaseUrl = embedded.url;
+      logger.info({ dataDir: config.dataDir }, 'embedded database (PGlite) started');
+    }
+    const migrated = await applyMigrations(databaseUrl, { log: (line) => logger.info(line) });
+    if (migrated.applied.length > 0) logger.info({ applied: migrated.applied }, 'migrations applied');
+    if (embedded) await embedded.closeSocket();
+
+    const { pubsub, redis, stateRedis } = openPubSub(config, logger);
+    const baseDb = createPrismaClient(embedded ? { kind: 'embedded', pglite: embedded.pglite } : { kind: 'postgresql', url: databaseUrl, poolSize: 10 });
+    const db = baseDb.$extends(publishPostEvents(pubsub, logger)) as unknown as PrismaClient;
+    const services = createServices({ config, db, pubsub, redis: stateRedis, logger });
+
+    const yoga = createHeraldYoga({
+      schema,
+      config,
+      logger,
+      context: createContextFactory({ services, pubsub, trustedProxies: config.trustedProxies }),
+    });
+    const server = createServer((req, res) => void route(req, res));
+    const lifecycle: ConnectionLifecycle = {
+      admit: async () => null,
+      closed: async () => undefined,
+    };
+    const ws = attachWebSocketTransport({ server, yoga, services, config, logger, lifecycle });
+
+    const stopRevocations = await pubsub.listen(topics.sessionRevoked(), (event) => {
+      services.revocations.markRevoked(event.sessionId);
+      ws.closeSession(event.sessionId, 'Session revoked');
+    });
+    cleanups.push(stopRevocations);
+
+    async function route(req: IncomingMessage, res: ServerResponse) {
+      try {
+        if (await handleProbe(req, res, services)) return;
+        await yoga.handle(req, res, { req });
+      } catch (error) {
+        logger.error({ err: error }, 'request handler failed');
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }));
+      }
+    }
+
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const bound = (server.address() as AddressInfo).port;
+    runtime = { db, pubsub, services, yoga, server, ws, redis, databaseUrl };
+    logger.info({ port: bound, ms: Date.now() - startedAt, pubsub: pubsub.kind, database: embedded ? 'embedded' : 'postgresql' }, `Herald listening on http://localhost:${bound}/graphql`);
+    return bound;
+  }
+
+  async function stop(): Promise<void> {
+    const current = runtime;
+    runtime = null;
+    if (current) {
+      await current.ws.dispose();
+      current.server.closeAllConnections();
+      await new Promise<void>((resolve) => current.server.close(() => resolve()));
+      await current.yoga.dispose();
+      for (const cleanup of cleanups.splice(0)) await cleanup();
+      await current.services.stop();
+      await current.pubsub.close();
+      if (current.redis) await current.redis.quit().catch(() => current.redis?.disconnect());
+      await current.db.$disconnect();
+    }
+    if (embedded) {
+      await embedded.stop();
+      embedded = null;
+    }
+  }
+
+  return {
+    config,
+    logger,
+    start,
+    stop,
+    get runtime(): AppRuntime {
+      if (!runtime) throw new Error('Herald is not running: call start() first');
+      return runtime;
+    },
+  };
+}
+
+/** Redis (three connections: publish, subscribe, state commands) when configured, else in-process. */
+function openPubSub(config: Config, logger: Logger): { pubsub: PubSub; redis: RedisClient | null; stateRedis: RedisClient | null } {
+  const limits = { capacity: config.ws.queueCapacity, expiryMs: config.ws.eventExpiryMs };
+  const target = { url: config.redisUrl, clusterNodes: config.redisClusterNodes };
+  if (!config.redisUrl && !config.redisClusterNodes?.length) {
+    return { pubsub: new PubSub(createMemoryEngine(), limits, config.redisPrefix), redis: null, stateRedis: null };
+  }
+  const publisher = connectRedis(target, 'publisher', logger);
+  const subscriber = connectRedis(target, 'subscriber', logger);
+  // Publisher doubles as the command connection: both only send commands, and one fewer socket per instance.
+  return { pubsub: new PubSub(createRedisEngine(publisher, subscriber), limits, config.redisPrefix), redis: null, stateRedis: publisher };
+}

@@ -1,0 +1,203 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { parseDuration } from './util/duration.js';
+
+/** The dev-only secret used when JWT_SECRET is unset outside production (start-up warns loudly). */
+export const DEV_JWT_SECRET = 'herald-dev-secret-do-not-use-in-production';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const duration = z.string().transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === null) {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration such as 30s, 5m, 1h, 7d (a bare number means seconds)' });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const positiveInt = z.coerce.number({ message: 'expected a whole number' }).int('expected a whole number').positive('expected a number above 0');
+
+const csv = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0),
+);
+
+const postgresUrl = z
+  .string()
+  .refine((v) => /^postgres(ql)?:\/\//.test(v), 'expected a postgresql:// URL');
+
+const redisUrl = z.string().refine((v) => /^rediss?:\/\//.test(v), 'expected a redis:// or rediss:// URL');
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number({ message: 'expected a port number' }).int().min(0).max(65535).default(4000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: postgresUrl.optional(),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  REDIS_URL: redisUrl.optional(),
+  REDIS_CLUSTER_NODES: csv.optional(),
+  REDIS_PREFIX: z.string().regex(/^[a-zA-Z0-9:_-]{1,64}$/, 'expected 1-64 letters, digits, : _ or -').default('herald:'),
+  JWT_SECRET: z.string().min(16, 'expected at least 16 characters').optional(),
+  JWT_ISSUER: z.string().min(1).default('herald'),
+  JWT_AUDIENCE: z.string().min(1).default('herald-api'),
+  JWT_ACCESS_TTL: duration.prefault('60m'),
+  JWT_REFRESH_TTL: duration.prefault('7d'),
+  WS_JWT_AUTH_REQUIRED: bool.default(true),
+  WS_HEARTBEAT_INTERVAL: duration.prefault('30s'),
+  WS_CONNECTION_TIMEOUT: duration.prefault('300s'),
+  WS_INIT_TIMEOUT: duration.prefault('5s'),
+  WS_MAX_CONNECTIONS_PER_USER: positiveInt.default(10),
+  WS_CONNECTION_TRACKING: bool.default(true),
+  WS_CLEANUP_INTERVAL: duration.prefault('1h'),
+  WS_CLEANUP_RETENTION: duration.prefault('24h'),
+  WS_MAX_PAYLOAD_BYTES: positiveInt.default(65_536),
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: positiveInt.default(100),
+  WS_MAX_OPERATIONS_PER_SECOND: positiveInt.default(50),
+  WS_SEND_BUFFER_BYTES: positiveInt.default(4_194_304),
+  WS_QUEUE_CAPACITY: positiveInt.default(1500),
+  WS_EVENT_EXPIRY: duration.prefault('60s'),
+  TYPING_TTL: duration.prefault('5s'),
+  ALLOWED_ORIGINS: csv.optional(),
+  TRUSTED_PROXIES: csv.default([]),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  INSTANCE_ID: z.string().min(1).optional(),
+  GRAPHQL_MAX_DEPTH: positiveInt.default(12),
+  GRAPHQL_MAX_ALIASES: positiveInt.default(30),
+  GRAPHQL_MAX_TOKENS: positiveInt.default(2000),
+  GRAPHQL_MAX_COST: positiveInt.default(5000),
+});
+
+type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  readonly env: Env['NODE_ENV'];
+  readonly port: number;
+  readonly host: string;
+  /** Unset: the embedded PGlite under `dataDir` serves the data. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  /** Unset (and no cluster nodes): pub/sub and ephemeral state stay in this process. */
+  readonly redisUrl: string | undefined;
+  readonly redisClusterNodes: readonly string[] | undefined;
+  /** Prefix of every Redis channel and key, so several deployments (or test runs) can share one Redis. */
+  readonly redisPrefix: string;
+  readonly jwt: {
+    readonly secret: string;
+    readonly usingDevSecret: boolean;
+    readonly issuer: string;
+    readonly audience: string;
+    readonly accessTtlMs: number;
+    readonly refreshTtlMs: number;
+  };
+  readonly ws: {
+    readonly authRequired: boolean;
+    readonly heartbeatIntervalMs: number;
+    readonly connectionTimeoutMs: number;
+    readonly initTimeoutMs: number;
+    readonly maxConnectionsPerUser: number;
+    readonly trackConnections: boolean;
+    readonly cleanupIntervalMs: number;
+    readonly cleanupRetentionMs: number;
+    readonly maxPayloadBytes: number;
+    readonly maxSubscriptionsPerConnection: number;
+    readonly maxOperationsPerSecond: number;
+    readonly sendBufferBytes: number;
+    readonly queueCapacity: number;
+    readonly eventExpiryMs: number;
+  };
+  readonly typingTtlMs: number;
+  /** undefined: any origin (development only). */
+  readonly allowedOrigins: readonly string[] | undefined;
+  readonly trustedProxies: readonly string[];
+  readonly logLevel: Env['LOG_LEVEL'];
+  readonly instanceId: string;
+  readonly graphqlLimits: { readonly maxDepth: number; readonly maxAliases: number; readonly maxTokens: number; readonly maxCost: number };
+}
+
+/** Thrown for invalid configuration; `message` is the one line start-up prints. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Parses the environment once. Throws ConfigError whose message names the first bad variable
+ * and what was expected, so start-up can stop with one clear line.
+ */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset" so `FOO= npm start` falls back to the default instead of failing.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? 'environment');
+    const got = source[variable];
+    throw new ConfigError(`Invalid configuration: ${variable}=${JSON.stringify(got ?? '')}: ${issue?.message ?? 'invalid'}`);
+  }
+  const e = parsed.data;
+  if (e.NODE_ENV === 'production' && !e.JWT_SECRET) {
+    throw new ConfigError('Invalid configuration: JWT_SECRET is required when NODE_ENV=production');
+  }
+  if (e.NODE_ENV === 'production' && !e.ALLOWED_ORIGINS) {
+    throw new ConfigError('Invalid configuration: ALLOWED_ORIGINS is required when NODE_ENV=production');
+  }
+  const config: Config = {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    redisUrl: e.REDIS_URL,
+    redisClusterNodes: e.REDIS_CLUSTER_NODES,
+    redisPrefix: e.REDIS_PREFIX,
+    jwt: {
+      secret: e.JWT_SECRET ?? DEV_JWT_SECRET,
+      usingDevSecret: !e.JWT_SECRET,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      accessTtlMs: e.JWT_ACCESS_TTL,
+      refreshTtlMs: e.JWT_REFRESH_TTL,
+    },
+    ws: {
+      authRequired: e.WS_JWT_AUTH_REQUIRED,
+      heartbeatIntervalMs: e.WS_HEARTBEAT_INTERVAL,
+      connectionTimeoutMs: e.WS_CONNECTION_TIMEOUT,
+      initTimeoutMs: e.WS_INIT_TIMEOUT,
+      maxConnectionsPerUser: e.WS_MAX_CONNECTIONS_PER_USER,
+      trackConnections: e.WS_CONNECTION_TRACKING,
+      cleanupIntervalMs: e.WS_CLEANUP_INTERVAL,
+      cleanupRetentionMs: e.WS_CLEANUP_RETENTION,
+      maxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
+      maxSubscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      maxOperationsPerSecond: e.WS_MAX_OPERATIONS_PER_SECOND,
+      sendBufferBytes: e.WS_SEND_BUFFER_BYTES,
+      queueCapacity: e.WS_QUEUE_CAPACITY,
+      eventExpiryMs: e.WS_EVENT_EXPIRY,
+    },
+    typingTtlMs: e.TYPING_TTL,
+    allowedOrigins: e.ALLOWED_ORIGINS,
+    trustedProxies: e.TRUSTED_PROXIES,
+    logLevel: e.LOG_LEVEL,
+    instanceId: e.INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    graphqlLimits: {
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxTokens: e.GRAPHQL_MAX_TOKENS,
+      maxCost: e.GRAPHQL_MAX_COST,
+    },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

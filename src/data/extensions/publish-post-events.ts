@@ -1,0 +1,46 @@
+import { Prisma } from '../../generated/prisma/client.js';
+import type { PubSub } from '../../realtime/pubsub.js';
+import { topics } from '../../realtime/topics.js';
+import type { PostStatus } from '../../generated/prisma/enums.js';
+import type { Logger } from 'pino';
+
+interface PostRow {
+  id: string;
+  authorId: string;
+  status: PostStatus;
+}
+
+/**
+ * The old system's post_save signal: after a post write commits, publish `postUpdated` on the post's
+ * topic. Runs after `query(args)` resolves, so subscribers never hear of a write that failed.
+ */
+export function publishPostEvents(pubsub: PubSub, logger: Logger) {
+  const emit = (row: PostRow, change: 'CREATED' | 'UPDATED' | 'PUBLISHED' | 'DELETED') => {
+    pubsub
+      .publish(topics.postUpdated(row.id), { postId: row.id, authorId: row.authorId, status: row.status, change })
+      .catch((error: unknown) => logger.warn({ err: error, postId: row.id }, 'postUpdated publish failed'));
+  };
+  return Prisma.defineExtension({
+    name: 'publish-post-events',
+    query: {
+      post: {
+        async create({ args, query }) {
+          const result = (await query(args)) as unknown as PostRow;
+          emit(result, 'CREATED');
+          return result as never;
+        },
+        async update({ args, query }) {
+          const result = (await query(args)) as unknown as PostRow;
+          const publishing = (args.data as { status?: unknown }).status === 'PUBLISHED';
+          emit(result, publishing ? 'PUBLISHED' : 'UPDATED');
+          return result as never;
+        },
+        async delete({ args, query }) {
+          const result = (await query(args)) as unknown as PostRow;
+          emit(result, 'DELETED');
+          return result as never;
+        },
+      },
+    },
+  });
+}

@@ -1,0 +1,46 @@
+import { ConfigError, loadConfig } from './config.js';
+import { buildApp } from './app.js';
+
+/** Entry point: config → app → listen; SIGTERM/SIGINT drain gracefully, bounded so the process always exits. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const app = buildApp(config);
+  try {
+    await app.start();
+  } catch (error) {
+    app.logger.fatal({ err: error }, 'Herald failed to start');
+    await app.stop().catch(() => undefined);
+    process.exit(1);
+  }
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      app.logger.error('graceful shutdown timed out; exiting');
+      process.exit(1);
+    }, 10_000);
+    force.unref();
+    app.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        app.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+void main();

@@ -1,0 +1,204 @@
+import type { PrismaClient } from '../../data/db.js';
+import type { Post } from '../../generated/prisma/client.js';
+import { badInput, notFound } from '../../errors.js';
+import type { PubSub } from '../../realtime/pubsub.js';
+import { topics } from '../../realtime/topics.js';
+import { Coalescer } from '../../util/coalescer.js';
+import type { Viewer } from '../auth/viewer.js';
+import { canSeePost } from './visibility.js';
+import { PostStatsStore, type PostCounts } from './post-stats.store.js';
+
+export interface PostInput {
+  readonly title?: string | null;
+  readonly content?: string | null;
+}
+
+/** What other modules are told about posts (notifications implement it). */
+export interface PostEventsSink {
+  postPublished(post: Post): Promise<void>;
+  postLiked(post: Post, likerId: string): Promise<void>;
+}
+
+const TITLE_MAX = 200;
+const CONTENT_MAX = 100_000;
+/** Stats changes per post are published at most this often (the rest coalesce). */
+export const STATS_PUBLISH_INTERVAL_MS = 200;
+/** How long one event's loaded post is shared between its subscribers. */
+const EVENT_LOAD_TTL_MS = 2_000;
+
+export class PostService {
+  private readonly authorCache = new Map<string, string>();
+  private readonly eventLoads = new Map<string, Promise<Post | null>>();
+  private readonly stats: PostStatsStore;
+  private readonly statsCoalescer: Coalescer<string>;
+  private sink: PostEventsSink | null = null;
+
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly pubsub: PubSub,
+    private readonly onError: (error: unknown, what: string) => void,
+  ) {
+    this.stats = new PostStatsStore(db);
+    this.statsCoalescer = new Coalescer(STATS_PUBLISH_INTERVAL_MS, (postId) => void this.publishStats(postId));
+  }
+
+  /** Wires the notifications module in (it depends on posts, so it is attached after construction). */
+  attachSink(sink: PostEventsSink): void {
+    this.sink = sink;
+  }
+
+  async create(viewer: Viewer, input: PostInput): Promise<Post> {
+    const title = requireText(input.title, 'title', TITLE_MAX);
+    const content = requireText(input.content, 'content', CONTENT_MAX);
+    const post = await this.db.post.create({ data: { authorId: viewer.id, title, content } });
+    this.authorCache.set(post.id, post.authorId);
+    return post;
+  }
+
+  async update(id: string, input: PostInput): Promise<Post> {
+    await this.require(id);
+    const data: { title?: string; content?: string } = {};
+    if (input.title !== undefined && input.title !== null) data.title = requireText(input.title, 'title', TITLE_MAX);
+    if (input.content !== undefined && input.content !== null) data.content = requireText(input.content, 'content', CONTENT_MAX);
+    if (Object.keys(data).length === 0) throw badInput('Nothing to update: give a title or content');
+    return this.db.post.update({ where: { id }, data });
+  }
+
+  /** Publishing twice is a no-op: readers are notified once. */
+  async publish(id: string): Promise<Post> {
+    const existing = await this.require(id);
+    if (existing.status === 'PUBLISHED') return existing;
+    const post = await this.db.post.update({ where: { id }, data: { status: 'PUBLISHED', publishedAt: new Date() } });
+    if (this.sink) await this.sink.postPublished(post).catch((e: unknown) => this.onError(e, 'postPublished notification'));
+    return post;
+  }
+
+  /** The post if it exists and the viewer may see it, else null. */
+  async find(id: string, viewer: Viewer | null): Promise<Post | null> {
+    if (!isUuid(id)) return null;
+    const post = await this.db.post.findUnique({ where: { id } });
+    return post && canSeePost(post, viewer) ? post : null;
+  }
+
+  /** Like `find`, but NOT_FOUND instead of null (used by mutations and subscriptions). */
+  async requireVisible(id: string, viewer: Viewer | null): Promise<Post> {
+    const post = await this.find(id, viewer);
+    if (!post) throw notFound('Post');
+    return post;
+  }
+
+  async list(viewer: Viewer | null, options: { first: number; after?: string | null; authorId?: string | null }): Promise<Post[]> {
+    const first = Math.min(Math.max(options.first, 1), 100);
+    const own = viewer && options.authorId === viewer.id;
+    const staff = viewer?.role === 'STAFF';
+    return this.db.post.findMany({
+      where: {
+        ...(options.authorId ? { authorId: options.authorId } : {}),
+        ...(own || staff ? {} : { status: 'PUBLISHED' }),
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: first + 1,
+      ...(options.after ? { cursor: { id: options.after }, skip: 1 } : {}),
+    });
+  }
+
+  /**
+   * The post for one event: every subscriber of that event shares one load (a fan-out to 5,000
+   * subscribers costs one query, not 5,000).
+   */
+  loadForEvent(postId: string, eventId: string): Promise<Post | null> {
+    const key = `${postId}:${eventId}`;
+    let pending = this.eventLoads.get(key);
+    if (!pending) {
+      pending = this.db.post.findUnique({ where: { id: postId } });
+      this.eventLoads.set(key, pending);
+      setTimeout(() => this.eventLoads.delete(key), EVENT_LOAD_TTL_MS).unref();
+    }
+    return pending;
+  }
+
+  /** Author id of a post (cached: it never changes), or null when the post does not exist. */
+  async authorIdOf(postId: string): Promise<string | null> {
+    const cached = this.authorCache.get(postId);
+    if (cached) return cached;
+    if (!isUuid(postId)) return null;
+    const post = await this.db.post.findUnique({ where: { id: postId }, select: { authorId: true } });
+    if (!post) return null;
+    if (this.authorCache.size > 100_000) this.authorCache.clear();
+    this.authorCache.set(postId, post.authorId);
+    return post.authorId;
+  }
+
+  async statsOf(postId: string): Promise<PostCounts> {
+    const counts = await this.stats.read(postId);
+    if (!counts) throw notFound('Post');
+    return counts;
+  }
+
+  /** Counts a view once per viewer per window; returns the current counts either way. */
+  async trackView(postId: string, viewerKey: string, viewer: Viewer | null): Promise<PostCounts> {
+    await this.requireVisible(postId, viewer);
+    const { counted, counts } = await this.stats.trackView(postId, viewerKey);
+    if (counted) this.statsChanged(postId);
+    return counts;
+  }
+
+  async like(postId: string, viewer: Viewer): Promise<PostCounts> {
+    const post = await this.requireVisible(postId, viewer);
+    const { changed, counts } = await this.stats.like(postId, viewer.id);
+    if (changed) {
+      this.statsChanged(postId);
+      if (this.sink) await this.sink.postLiked(post, viewer.id).catch((e: unknown) => this.onError(e, 'postLiked notification'));
+    }
+    return counts;
+  }
+
+  async unlike(postId: string, viewer: Viewer): Promise<PostCounts> {
+    await this.requireVisible(postId, viewer);
+    const { changed, counts } = await this.stats.unlike(postId, viewer.id);
+    if (changed) this.statsChanged(postId);
+    return counts;
+  }
+
+  async likedBy(postId: string, userId: string): Promise<boolean> {
+    return (await this.db.postLike.count({ where: { postId, userId } })) > 0;
+  }
+
+  /** Call after any counter of the post changed; subscribers get the latest counts, coalesced. */
+  statsChanged(postId: string): void {
+    this.statsCoalescer.touch(postId);
+  }
+
+  stop(): void {
+    this.statsCoalescer.clear();
+  }
+
+  private async publishStats(postId: string): Promise<void> {
+    try {
+      // Read at flush time, not at touch time: whichever instance flushes last publishes the final counts.
+      const counts = await this.stats.read(postId);
+      if (counts) await this.pubsub.publish(topics.postStatsChanged(postId), counts);
+    } catch (error) {
+      this.onError(error, 'postStatsChanged publish');
+    }
+  }
+
+  private async require(id: string): Promise<Post> {
+    const post = isUuid(id) ? await this.db.post.findUnique({ where: { id } }) : null;
+    if (!post) throw notFound('Post');
+    return post;
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Ids are UUIDs; anything else cannot exist, and is answered without a query. */
+export function isUuid(id: string): boolean {
+  return UUID.test(id);
+}
+
+function requireText(value: string | null | undefined, field: string, max: number): string {
+  const text = (value ?? '').trim();
+  if (text.length === 0) throw badInput(`${field} must not be empty`, field);
+  if (text.length > max) throw badInput(`${field} must be at most ${max} characters`, field);
+  return text;
+}

@@ -1,0 +1,32 @@
+import { builder } from '../../builder.js';
+import type { User } from '../../generated/prisma/client.js';
+
+export const RoleEnum = builder.enumType('Role', {
+  description: 'READER reads and comments, AUTHOR also writes posts, STAFF moderates and sees analytics.',
+  values: ['READER', 'AUTHOR', 'STAFF'] as const,
+});
+
+export const UserRef = builder.objectRef<User>('User').implement({
+  description: 'A member of the blog.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    username: t.exposeString('username'),
+    displayName: t.exposeString('displayName'),
+    role: t.field({ type: RoleEnum, resolve: (user) => user.role }),
+    email: t.string({
+      nullable: true,
+      description: 'Only visible to the user themself and to staff.',
+      resolve: (user, _args, ctx) => (ctx.viewer && (ctx.viewer.id === user.id || ctx.viewer.role === 'STAFF') ? user.email : null),
+    }),
+    createdAt: t.field({ type: 'DateTime', resolve: (user) => user.createdAt }),
+  }),
+});
+
+builder.queryField('me', (t) =>
+  t.field({
+    type: UserRef,
+    nullable: true,
+    description: 'The logged-in user, or null without a token.',
+    resolve: (_root, _args, ctx) => (ctx.viewer ? ctx.services.users.byId(ctx.viewer.id) : null),
+  }),
+);

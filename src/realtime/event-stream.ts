@@ -1,0 +1,156 @@
+/** What to do when a subscriber's queue is full because its client reads slower than events arrive. */
+export type OverflowPolicy =
+  /** Keep only the newest value: for streams where each event replaces the previous (stats, dashboards). */
+  | 'keepLatest'
+  /** Drop the oldest queued events (typing indicators: only recent ones matter). */
+  | 'dropOldest'
+  /** End the stream with an error: streams where a gap would mislead (notifications, comments). */
+  | 'fail';
+
+export interface EventStreamOptions<T> {
+  readonly capacity: number;
+  readonly overflow: OverflowPolicy;
+  /** Events queued longer than this are dropped instead of being delivered late as if fresh. */
+  readonly expiryMs: number;
+  /** Called for each dropped event, with why; feeds metrics. */
+  readonly onDrop?: (reason: 'overflow' | 'expired') => void;
+  /** Called once when the consumer stops (return/throw) or the stream fails. */
+  readonly onClose?: () => void;
+  /** Events for which this returns false are never queued. */
+  readonly filter?: (value: T) => boolean;
+}
+
+/** Thrown into the consumer when a 'fail' stream overflows. */
+export class SlowConsumerError extends Error {
+  override name = 'SlowConsumerError';
+  constructor() {
+    super('Subscriber fell too far behind; events would be lost');
+  }
+}
+
+interface Queued<T> {
+  readonly value: T;
+  readonly at: number;
+}
+
+/**
+ * A bounded push-to-pull queue: producers `push`, the GraphQL executor pulls with `next()`.
+ * Memory per subscriber is capped by `capacity` whatever the client's read speed.
+ */
+export class EventStream<T> implements AsyncIterableIterator<T> {
+  private queue: Queued<T>[] = [];
+  private waiting: ((result: IteratorResult<T>) => void) | null = null;
+  private waitingReject: ((error: unknown) => void) | null = null;
+  private done = false;
+  private failure: Error | null = null;
+
+  constructor(private readonly options: EventStreamOptions<T>) {}
+
+  /** Offers an event; returns false when it was filtered out or the stream has ended. */
+  push(value: T, at = Date.now()): boolean {
+    if (this.done || this.failure) return false;
+    if (this.options.filter && !this.options.filter(value)) return false;
+    if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = null;
+      this.waitingReject = null;
+      resolve({ value, done: false });
+      return true;
+    }
+    if (this.queue.length >= this.options.capacity) {
+      switch (this.options.overflow) {
+        case 'keepLatest':
+          this.options.onDrop?.('overflow');
+          this.queue.length = 0;
+          break;
+        case 'dropOldest':
+          this.options.onDrop?.('overflow');
+          this.queue.shift();
+          break;
+        case 'fail':
+          this.options.onDrop?.('overflow');
+          this.fail(new SlowConsumerError());
+          return false;
+      }
+    }
+    this.queue.push({ value, at });
+    return true;
+  }
+
+  /** Ends the stream with an error delivered on the consumer's next pull. */
+  fail(error: Error): void {
+    if (this.done || this.failure) return;
+    this.failure = error;
+    this.queue.length = 0;
+    if (this.waitingReject) {
+      const reject = this.waitingReject;
+      this.waiting = null;
+      this.waitingReject = null;
+      reject(error);
+    }
+    this.close();
+  }
+
+  /** Number of events waiting for the consumer. */
+  get size(): number {
+    return this.queue.length;
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    const now = Date.now();
+    while (this.queue.length > 0) {
+      const item = this.queue.shift() as Queued<T>;
+      if (now - item.at > this.options.expiryMs) {
+        this.options.onDrop?.('expired');
+        continue;
+      }
+      return Promise.resolve({ value: item.value, done: false });
+    }
+    if (this.failure) {
+      const error = this.failure;
+      this.failure = null;
+      this.done = true;
+      return Promise.reject(error);
+    }
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => {
+      this.waiting = resolve;
+      this.waitingReject = reject;
+    });
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    this.end();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<T>> {
+    this.end();
+    return Promise.reject(error);
+  }
+
+  /** Ends the stream normally: a waiting consumer sees `done`. */
+  end(): void {
+    if (this.done) return;
+    this.done = true;
+    this.queue.length = 0;
+    if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = null;
+      this.waitingReject = null;
+      resolve({ value: undefined, done: true });
+    }
+    this.close();
+  }
+
+  private closed = false;
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.options.onClose?.();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this;
+  }
+}

@@ -1,0 +1,90 @@
+import type { PubSubEngine } from './engine.js';
+import { newEventIdentity } from './event-id.js';
+import { EventStream, type OverflowPolicy } from './event-stream.js';
+import { type Topic, type TopicEvent, type TopicKey, type TopicPayloads } from './topics.js';
+
+export interface StreamLimits {
+  readonly capacity: number;
+  readonly expiryMs: number;
+}
+
+export interface SubscribeOptions<K extends TopicKey> {
+  readonly overflow?: OverflowPolicy;
+  readonly filter?: (event: TopicEvent<K>) => boolean;
+}
+
+/** Counters the metrics module reads; kept here so realtime/ has no dependency on metrics. */
+export interface PubSubObserver {
+  published?(key: TopicKey): void;
+  dropped?(key: TopicKey, reason: 'overflow' | 'expired'): void;
+  streamOpened?(key: TopicKey): void;
+  streamClosed?(key: TopicKey): void;
+}
+
+/**
+ * The one typed pub/sub. `publish` stamps every payload with an event identity; `subscribe` returns a
+ * bounded stream that is already listening when the promise resolves, so nothing published after it
+ * is missed.
+ */
+export class PubSub {
+  constructor(
+    private readonly engine: PubSubEngine,
+    private readonly limits: StreamLimits,
+    private readonly namespace: string,
+    private readonly observer: PubSubObserver = {},
+  ) {}
+
+  get kind(): PubSubEngine['kind'] {
+    return this.engine.kind;
+  }
+
+  async publish<K extends TopicKey>(topic: Topic<K>, payload: TopicPayloads[K]): Promise<TopicEvent<K>> {
+    const event = { ...payload, ...newEventIdentity() } as TopicEvent<K>;
+    await this.engine.publish(this.namespace + topic.channel, event);
+    this.observer.published?.(topic.key);
+    return event;
+  }
+
+  async subscribe<K extends TopicKey>(topic: Topic<K>, options: SubscribeOptions<K> = {}): Promise<EventStream<TopicEvent<K>>> {
+    let unsubscribe: (() => void) | undefined;
+    let closed = false;
+    const stream = new EventStream<TopicEvent<K>>({
+      capacity: this.limits.capacity,
+      expiryMs: this.limits.expiryMs,
+      overflow: options.overflow ?? 'fail',
+      filter: options.filter,
+      onDrop: (reason) => this.observer.dropped?.(topic.key, reason),
+      onClose: () => {
+        closed = true;
+        unsubscribe?.();
+        this.observer.streamClosed?.(topic.key);
+      },
+    });
+    this.observer.streamOpened?.(topic.key);
+    try {
+      unsubscribe = await this.engine.subscribe(this.namespace + topic.channel, (message) => {
+        const event = message as TopicEvent<K>;
+        stream.push(event, Date.parse(event.timestamp) || Date.now());
+      });
+    } catch (error) {
+      stream.end();
+      throw error;
+    }
+    // The consumer may have gone while Redis confirmed the subscription.
+    if (closed) unsubscribe();
+    return stream;
+  }
+
+  /** A plain callback listener for server-internal reactions (revoked sessions, kicks). */
+  async listen<K extends TopicKey>(topic: Topic<K>, handler: (event: TopicEvent<K>) => void): Promise<() => void> {
+    return this.engine.subscribe(this.namespace + topic.channel, (message) => handler(message as TopicEvent<K>));
+  }
+
+  isHealthy(): Promise<boolean> {
+    return this.engine.isHealthy();
+  }
+
+  close(): Promise<void> {
+    return this.engine.close();
+  }
+}

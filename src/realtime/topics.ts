@@ -1,0 +1,60 @@
+import type { NotificationType, CommentStatus, PostStatus } from '../generated/prisma/enums.js';
+
+/**
+ * The one typed topic map. Keys are past-tense events; a scoped topic carries its id in the channel
+ * name (`commentAdded:<postId>`), so an instance only receives what a local subscriber asked for.
+ * Payloads are small JSON: ids and changed fields, never whole rows.
+ */
+export interface TopicPayloads {
+  postUpdated: { postId: string; authorId: string; status: PostStatus; change: 'CREATED' | 'UPDATED' | 'PUBLISHED' | 'DELETED' };
+  postStatsChanged: { postId: string; viewCount: number; likeCount: number; commentCount: number };
+  commentAdded: { postId: string; commentId: string; authorId: string; postAuthorId: string; status: CommentStatus };
+  commentApproved: { postId: string; commentId: string; authorId: string; postAuthorId: string; status: CommentStatus };
+  typingChanged: { postId: string; userId: string; isTyping: boolean; typingUserIds: string[] };
+  notificationCreated: { notificationId: string; recipientId: string; type: NotificationType };
+  broadcastNotificationCreated: { notificationId: string; type: NotificationType; actorId: string | null };
+  analyticsChanged: { reason: 'PAGE_VIEW' | 'CONNECTION' | 'POST_VIEW' };
+  sessionRevoked: { sessionId: string; userId: string };
+  connectionKicked: { connectionId: string; code: number; reason: string };
+}
+
+export type TopicKey = keyof TopicPayloads;
+
+/** A channel name bound to the payload type it carries. */
+export interface Topic<K extends TopicKey> {
+  readonly key: K;
+  readonly channel: string;
+}
+
+/** What subscribers receive: the payload plus its identity. */
+export type TopicEvent<K extends TopicKey> = TopicPayloads[K] & EventIdentity;
+
+export interface EventIdentity {
+  /** ULID: sortable by time and unique across instances, so a client can resume after one. */
+  readonly eventId: string;
+  /** ISO-8601 time of publication. */
+  readonly timestamp: string;
+}
+
+function scoped<K extends TopicKey>(key: K) {
+  return (id: string): Topic<K> => ({ key, channel: `${key}:${id}` });
+}
+
+function global<K extends TopicKey>(key: K): () => Topic<K> {
+  const topic: Topic<K> = { key, channel: key };
+  return () => topic;
+}
+
+export const topics = {
+  postUpdated: scoped('postUpdated'),
+  postStatsChanged: scoped('postStatsChanged'),
+  commentAdded: scoped('commentAdded'),
+  commentApproved: scoped('commentApproved'),
+  typingChanged: scoped('typingChanged'),
+  /** Scoped by recipient user id. */
+  notificationCreated: scoped('notificationCreated'),
+  broadcastNotificationCreated: global('broadcastNotificationCreated'),
+  analyticsChanged: global('analyticsChanged'),
+  sessionRevoked: global('sessionRevoked'),
+  connectionKicked: global('connectionKicked'),
+} as const;

@@ -1,0 +1,258 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { useServer, type Extra } from 'graphql-ws/use/ws';
+import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Services } from '../services.js';
+import type { HeraldYoga } from './yoga.js';
+import type { RequestOrigin } from '../context.js';
+import type { Viewer } from '../modules/auth/viewer.js';
+import { TokenError, parseBearer } from '../modules/auth/tokens.js';
+import { clientAddress } from './client-address.js';
+import { isOriginAllowed } from './origin.js';
+import { CloseCode } from './close-codes.js';
+import type { SocketOperationContext } from './context-factory.js';
+
+/** Per-connection state, kept on graphql-ws's `extra`. */
+export interface SocketState {
+  readonly id: string;
+  viewer: Viewer | null;
+  readonly origin: RequestOrigin;
+  readonly socket: WebSocket;
+  readonly openedAt: number;
+  expiryTimer: NodeJS.Timeout | null;
+  /** Ids of this connection's running operations, with their root field. */
+  readonly operations: Map<string, string>;
+}
+
+type HeraldExtra = Extra & { state?: SocketState };
+
+/**
+ * Hooks the connections module implements: tracking records, the per-user cap across instances,
+ * and the per-operation limits. `admit` returns a close code and reason to refuse a connection.
+ */
+export interface ConnectionLifecycle {
+  admit(state: SocketState): Promise<{ code: number; reason: string } | null>;
+  closed(state: SocketState, code: number, reason: string): Promise<void>;
+  operationStarted?(state: SocketState, id: string, field: string): { code: number; reason: string } | { error: string; code: string } | null;
+  operationEnded?(state: SocketState, id: string, field: string): void;
+}
+
+export interface WebSocketTransport {
+  /** Live connection states on this instance. */
+  readonly connections: ReadonlySet<SocketState>;
+  /** Closes every socket of a session (logout, refresh-token reuse) with 4403. */
+  closeSession(sessionId: string, reason: string): void;
+  /** Closes one connection by id (admin kick, or the cap freeing a slot). */
+  closeConnection(connectionId: string, code: number, reason: string): boolean;
+  /** Stops accepting, closes every socket with 1001 and waits for their close handlers. */
+  dispose(): Promise<void>;
+}
+
+export interface WebSocketDeps {
+  readonly server: Server;
+  readonly yoga: HeraldYoga;
+  readonly services: Services;
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly lifecycle: ConnectionLifecycle;
+}
+
+/** graphql-ws over `ws` on the HTTP server's `/graphql`, every operation through Yoga's envelop pipeline. */
+export function attachWebSocketTransport(deps: WebSocketDeps): WebSocketTransport {
+  const { config, logger } = deps;
+  const connections = new Set<SocketState>();
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.ws.maxPayloadBytes });
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname !== '/graphql') return rejectUpgrade(socket, 404, 'Not Found');
+    if (!isOriginAllowed(request.headers.origin, config.allowedOrigins)) {
+      logger.info({ origin: request.headers.origin }, 'websocket origin rejected');
+      return rejectUpgrade(socket, 403, 'Forbidden');
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  };
+  deps.server.on('upgrade', onUpgrade);
+
+  const debug = logger.isLevelEnabled('debug');
+  if (debug) {
+    wss.on('connection', (ws: WebSocket) => {
+      ws.on('message', (data) => logger.debug({ frame: redactFrame(String(data)) }, 'ws <-'));
+    });
+  }
+
+  const server = useServer<Record<string, unknown> | undefined, { state?: SocketState }>(
+    {
+      connectionInitWaitTimeout: config.ws.initTimeoutMs,
+      onConnect: async (ctx) => {
+        const extra = ctx.extra as HeraldExtra;
+        const request = extra.request;
+        const state: SocketState = {
+          id: randomUUID(),
+          viewer: null,
+          origin: {
+            transport: 'ws',
+            ip: clientAddress(request, config.trustedProxies),
+            userAgent: request.headers['user-agent'] ?? null,
+            clientId: typeof ctx.connectionParams?.clientId === 'string' ? ctx.connectionParams.clientId.slice(0, 128) : null,
+            connectionId: null,
+          },
+          socket: extra.socket,
+          openedAt: Date.now(),
+          expiryTimer: null,
+          operations: new Map(),
+        };
+        (state.origin as { connectionId: string | null }).connectionId = state.id;
+        const token = tokenFrom(ctx.connectionParams, request);
+        if (token) {
+          try {
+            state.viewer = await deps.services.auth.authenticate(token);
+          } catch (error) {
+            const reason = error instanceof TokenError ? error.message : 'Authentication failed';
+            if (!(error instanceof TokenError)) logger.warn({ err: error }, 'websocket authentication error');
+            extra.socket.close(CloseCode.Forbidden, reason);
+            return false;
+          }
+        }
+        const refusal = await deps.lifecycle.admit(state);
+        if (refusal) {
+          extra.socket.close(refusal.code, refusal.reason);
+          return false;
+        }
+        extra.state = state;
+        connections.add(state);
+        if (state.viewer) {
+          const remaining = state.viewer.tokenExpiresAt - Date.now();
+          state.expiryTimer = setTimeout(() => extra.socket.close(CloseCode.Forbidden, 'Access token expired'), Math.max(0, remaining));
+          state.expiryTimer.unref();
+        }
+        return { connectionId: state.id, instanceId: config.instanceId };
+      },
+      onSubscribe: async (ctx, id, payload) => {
+        const state = (ctx.extra as HeraldExtra).state;
+        if (!state) return;
+        const herald: SocketOperationContext = { viewer: state.viewer, origin: state.origin };
+        const { schema, execute, subscribe, contextFactory, parse, validate } = deps.yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+          herald,
+        });
+        let document;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return [error instanceof GraphQLError ? error : new GraphQLError('Syntax error', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+        }
+        const errors = validate(schema, document);
+        if (errors.length > 0) return errors;
+        const field = rootFieldOf(document, payload.operationName) ?? 'unknown';
+        // WS_JWT_AUTH_REQUIRED: anonymous sockets are admitted so `health` works, and nothing else does.
+        if (!state.viewer && config.ws.authRequired && field !== 'health' && field !== '__typename') {
+          return [new GraphQLError('This WebSocket needs an access token (connectionParams.authorization)', { extensions: { code: 'UNAUTHENTICATED' } })];
+        }
+        const verdict = deps.lifecycle.operationStarted?.(state, id, field) ?? null;
+        if (verdict && 'reason' in verdict) {
+          state.socket.close(verdict.code, verdict.reason);
+          return [];
+        }
+        if (verdict && 'error' in verdict) {
+          return [new GraphQLError(verdict.error, { extensions: { code: verdict.code } })];
+        }
+        state.operations.set(id, field);
+        const args: ExecutionArgs = {
+          schema,
+          document,
+          contextValue: await contextFactory(),
+          variableValues: payload.variables,
+          operationName: payload.operationName,
+          rootValue: { execute, subscribe },
+        };
+        return args;
+      },
+      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
+      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
+      onComplete: (ctx, id) => endOperation(ctx.extra as HeraldExtra, id),
+      onError: (ctx, id) => {
+        endOperation(ctx.extra as HeraldExtra, id);
+      },
+      onClose: async (ctx, code, reason) => {
+        const state = (ctx.extra as HeraldExtra).state;
+        if (!state) return;
+        connections.delete(state);
+        if (state.expiryTimer) clearTimeout(state.expiryTimer);
+        for (const [id, field] of state.operations) deps.lifecycle.operationEnded?.(state, id, field);
+        state.operations.clear();
+        await deps.lifecycle.closed(state, code ?? 1005, reason ?? '').catch((error: unknown) => logger.warn({ err: error }, 'connection close hook failed'));
+      },
+    },
+    wss,
+    config.ws.heartbeatIntervalMs,
+  );
+
+  function endOperation(extra: HeraldExtra, id: string) {
+    const state = extra.state;
+    const field = state?.operations.get(id);
+    if (!state || field === undefined) return;
+    state.operations.delete(id);
+    deps.lifecycle.operationEnded?.(state, id, field);
+  }
+
+  return {
+    connections,
+    closeSession(sessionId, reason) {
+      for (const state of connections) if (state.viewer?.sessionId === sessionId) state.socket.close(CloseCode.Forbidden, reason);
+    },
+    closeConnection(connectionId, code, reason) {
+      for (const state of connections) {
+        if (state.id === connectionId) {
+          state.socket.close(code, reason);
+          return true;
+        }
+      }
+      return false;
+    },
+    async dispose() {
+      deps.server.off('upgrade', onUpgrade);
+      const closed = [...wss.clients].map((ws) => new Promise<void>((resolve) => ws.once('close', () => resolve())));
+      for (const ws of wss.clients) ws.close(CloseCode.GoingAway, 'Server shutting down');
+      // Wait (bounded) for close handshakes so records are finalised before the process exits.
+      await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, 3000).unref())]);
+      for (const ws of wss.clients) ws.terminate();
+      await server.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+function tokenFrom(params: Record<string, unknown> | undefined, request: IncomingMessage): string | null {
+  const fromParams =
+    parseBearer(params?.authorization) ?? parseBearer(params?.Authorization) ?? parseBearer(params?.token) ?? parseBearer((params?.headers as Record<string, unknown> | undefined)?.Authorization);
+  if (fromParams) return fromParams;
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  return parseBearer(url.searchParams.get('token'));
+}
+
+function rootFieldOf(document: DocumentNode, operationName: string | null | undefined): string | null {
+  for (const definition of document.definitions) {
+    if (definition.kind !== 'OperationDefinition') continue;
+    if (operationName && definition.name?.value !== operationName) continue;
+    const selection = definition.selectionSet.selections[0];
+    return selection?.kind === 'Field' ? selection.name.value : null;
+  }
+  return null;
+}
+
+function rejectUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.write(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.destroy();
+}
+
+function redactFrame(frame: string): string {
+  return frame.replace(/("(?:authorization|Authorization|token|password|refreshToken)"\s*:\s*)"[^"]*"/g, '$1"[redacted]"');
+}

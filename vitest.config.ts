@@ -1,0 +1,29 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Two projects run the same integration tests: `embedded` (PGlite + in-process pub/sub, nothing
+ * installed) and `services` (PostgreSQL + Redis from TEST_DATABASE_URL / TEST_REDIS_URL, defaulting to
+ * the local ones). Without CI a missing service skips the `services` project; with CI=true it fails.
+ */
+export default defineConfig({
+  test: {
+    globalSetup: ['test/helpers/global-setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: { name: 'embedded', include: ['test/integration/**/*.test.ts', 'test/clients/**/*.test.ts'], env: { HERALD_TEST_BACKEND: 'embedded' } },
+      },
+      {
+        extends: true,
+        test: { name: 'services', include: ['test/integration/**/*.test.ts', 'test/clients/**/*.test.ts'], env: { HERALD_TEST_BACKEND: 'services' } },
+      },
+    ],
+  },
+});
