@@ -11,6 +11,7 @@ import { createRedisEngine } from './realtime/redis-engine.js';
 import { connectRedis, type RedisClient } from './realtime/redis-connection.js';
 import { PubSub } from './realtime/pubsub.js';
 import { topics } from './realtime/topics.js';
+import { ConnectionEvents } from './realtime/connection-events.js';
 import { createServices, type Services } from './services.js';
 import { schema } from './schema.js';
 import { createContextFactory } from './transport/context-factory.js';
@@ -69,7 +70,8 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
     const { pubsub, redis, stateRedis } = openPubSub(config, logger);
     const baseDb = createPrismaClient(embedded ? { kind: 'embedded', pglite: embedded.pglite } : { kind: 'postgresql', url: databaseUrl, poolSize: 10 });
     const db = baseDb.$extends(publishPostEvents(pubsub, logger)) as unknown as PrismaClient;
-    const services = createServices({ config, db, pubsub, redis: stateRedis, logger });
+    const connectionEvents = new ConnectionEvents();
+    const services = createServices({ config, db, pubsub, redis: stateRedis, logger, connectionEvents });
 
     const yoga = createHeraldYoga({
       schema,
@@ -80,7 +82,8 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
     const server = createServer((req, res) => void route(req, res));
     const lifecycle: ConnectionLifecycle = {
       admit: async () => null,
-      closed: async () => undefined,
+      opened: (state) => connectionEvents.emitOpened({ connectionId: state.id, viewer: state.viewer }),
+      closed: (state) => connectionEvents.emitClosed({ connectionId: state.id, viewer: state.viewer }),
     };
     const ws = attachWebSocketTransport({ server, yoga, services, config, logger, lifecycle });
 

@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import type { PrismaClient } from './data/db.js';
 import type { PubSub } from './realtime/pubsub.js';
 import type { RedisClient } from './realtime/redis-connection.js';
+import type { ConnectionEvents } from './realtime/connection-events.js';
 import { AuthService } from './modules/auth/auth.service.js';
 import { SessionRevocations } from './modules/auth/session-revocations.js';
 import { UserService } from './modules/users/user.service.js';
@@ -17,6 +18,8 @@ export interface ServiceDeps {
   /** The command connection for shared ephemeral state; null on the in-process engine. */
   readonly redis: RedisClient | null;
   readonly logger: Logger;
+  /** WebSocket connections opening and closing on this instance. */
+  readonly connectionEvents: ConnectionEvents;
 }
 
 /** Every domain service, built once per app and reached through the context. */

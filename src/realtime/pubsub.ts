@@ -27,6 +27,8 @@ export interface PubSubObserver {
  * is missed.
  */
 export class PubSub {
+  private readonly open = new Map<TopicKey, number>();
+
   constructor(
     private readonly engine: PubSubEngine,
     private readonly limits: StreamLimits,
@@ -57,6 +59,7 @@ export class PubSub {
       onClose: () => {
         closed = true;
         unsubscribe?.();
+        this.open.set(topic.key, (this.open.get(topic.key) ?? 1) - 1);
         this.observer.streamClosed?.(topic.key);
       },
     });
@@ -72,12 +75,18 @@ export class PubSub {
     }
     // The consumer may have gone while Redis confirmed the subscription.
     if (closed) unsubscribe();
+    else this.open.set(topic.key, (this.open.get(topic.key) ?? 0) + 1);
     return stream;
   }
 
   /** A plain callback listener for server-internal reactions (revoked sessions, kicks). */
   async listen<K extends TopicKey>(topic: Topic<K>, handler: (event: TopicEvent<K>) => void): Promise<() => void> {
     return this.engine.subscribe(this.namespace + topic.channel, (message) => handler(message as TopicEvent<K>));
+  }
+
+  /** Streams of this topic kind currently listening on this instance (tests wait on it; metrics read it). */
+  openStreams(key: TopicKey): number {
+    return this.open.get(key) ?? 0;
   }
 
   isHealthy(): Promise<boolean> {

@@ -1,20 +1,37 @@
 import { GraphQLError } from 'graphql';
-import { Prisma } from '../generated/prisma/client.js';
 import { serviceUnavailable } from '../errors.js';
 
 /** Connection-level failures of the database driver: the request may succeed once it is back. */
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P03', '53300']);
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P03', '53300', 'P1001', 'P1002', 'P1017', 'P2024']);
+const UNAVAILABLE_MESSAGE = /connection terminated|timeout exceeded when trying to connect|Connection refused|Server has closed the connection|Can't reach database server|PGlite is closed/i;
+
+interface ErrorLike {
+  readonly name?: unknown;
+  readonly message?: unknown;
+  readonly code?: unknown;
+  readonly cause?: unknown;
+  readonly originalError?: unknown;
+  readonly extensions?: Record<string, unknown>;
+  readonly nodes?: GraphQLError['nodes'];
+  readonly path?: GraphQLError['path'];
+}
+
+// Duck typing, not instanceof: graphql ships CJS and ESM builds, and an error created by one copy is not
+// an instance of the other's class (the dual-package hazard), which would mask every coded error.
+function asErrorLike(error: unknown): ErrorLike | null {
+  return error && typeof error === 'object' ? (error as ErrorLike) : null;
+}
+
+const isGraphQLError = (error: ErrorLike | null): boolean => error?.name === 'GraphQLError';
+const codeOf = (error: ErrorLike | null): string | null => (typeof error?.extensions?.code === 'string' ? error.extensions.code : null);
 
 function isDatabaseUnavailable(error: unknown): boolean {
-  if (error instanceof Prisma.PrismaClientInitializationError) return true;
-  if (error instanceof Prisma.PrismaClientKnownRequestError && ['P1001', 'P1002', 'P1017', 'P2024'].includes(error.code)) return true;
-  let current: unknown = error;
-  for (let depth = 0; current && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
-    const message = (current as { message?: unknown }).message;
-    if (typeof message === 'string' && /connection terminated|timeout exceeded when trying to connect|Connection refused|Server has closed the connection/i.test(message)) return true;
-    current = (current as { cause?: unknown }).cause;
+  let current = asErrorLike(error);
+  for (let depth = 0; current && depth < 6; depth++) {
+    if (current.name === 'PrismaClientInitializationError') return true;
+    if (typeof current.code === 'string' && UNAVAILABLE_CODES.has(current.code)) return true;
+    if (typeof current.message === 'string' && UNAVAILABLE_MESSAGE.test(current.message)) return true;
+    current = asErrorLike(current.cause ?? current.originalError);
   }
   return false;
 }
@@ -24,21 +41,22 @@ function isDatabaseUnavailable(error: unknown): boolean {
  * everything else is masked as "Unexpected error." (the original is logged, never sent).
  */
 export function maskError(error: unknown, message: string, isDev: boolean): Error {
-  const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
-  if (original instanceof GraphQLError && original.extensions?.code) {
-    return error instanceof GraphQLError && error !== original
-      ? new GraphQLError(original.message, { nodes: error.nodes, path: error.path, extensions: original.extensions })
-      : original;
+  const outer = asErrorLike(error);
+  const original = asErrorLike(outer?.originalError) ?? outer;
+  const located = { nodes: outer?.nodes, path: outer?.path };
+  const code = codeOf(original) ?? (outer?.originalError ? null : codeOf(outer));
+  if (code && isGraphQLError(original)) {
+    return new GraphQLError(String(original?.message ?? message), { ...located, extensions: original?.extensions });
   }
-  if (error instanceof GraphQLError && error.extensions?.code && !error.originalError) return error;
   if (isDatabaseUnavailable(original)) {
     const coded = serviceUnavailable('The database');
-    return error instanceof GraphQLError ? new GraphQLError(coded.message, { nodes: error.nodes, path: error.path, extensions: coded.extensions }) : coded;
+    return new GraphQLError(coded.message, { ...located, extensions: coded.extensions });
   }
-  if (error instanceof GraphQLError && !error.originalError) return error; // parse/validation errors
+  // Parse and validation errors carry no original error and are safe to show as they are.
+  if (isGraphQLError(outer) && !outer?.originalError && error instanceof Error) return error;
+  if (isGraphQLError(outer) && !outer?.originalError) return new GraphQLError(String(outer?.message), { ...located, extensions: outer?.extensions });
   return new GraphQLError(message, {
-    nodes: error instanceof GraphQLError ? error.nodes : undefined,
-    path: error instanceof GraphQLError ? error.path : undefined,
-    extensions: { code: 'INTERNAL_SERVER_ERROR', ...(isDev && original instanceof Error ? { detail: original.message } : {}) },
+    ...located,
+    extensions: { code: 'INTERNAL_SERVER_ERROR', ...(isDev && typeof original?.message === 'string' ? { detail: original.message } : {}) },
   });
 }

@@ -36,6 +36,8 @@ type HeraldExtra = Extra & { state?: SocketState };
  */
 export interface ConnectionLifecycle {
   admit(state: SocketState): Promise<{ code: number; reason: string } | null>;
+  /** After admission (the connection is acknowledged). */
+  opened(state: SocketState): Promise<void>;
   closed(state: SocketState, code: number, reason: string): Promise<void>;
   operationStarted?(state: SocketState, id: string, field: string): { code: number; reason: string } | { error: string; code: string } | null;
   operationEnded?(state: SocketState, id: string, field: string): void;
@@ -130,6 +132,7 @@ export function attachWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
           state.expiryTimer = setTimeout(() => extra.socket.close(CloseCode.Forbidden, 'Access token expired'), Math.max(0, remaining));
           state.expiryTimer.unref();
         }
+        await deps.lifecycle.opened(state).catch((error: unknown) => logger.warn({ err: error }, 'connection open hook failed'));
         return { connectionId: state.id, instanceId: config.instanceId };
       },
       onSubscribe: async (ctx, id, payload) => {

@@ -62,8 +62,8 @@ export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
  * tests wait for events instead of sleeping.
  */
 export class Subscription<T = Record<string, any>> {
-  private readonly queue: ExecutionResult<T>[] = [];
-  private waiters: ((value: ExecutionResult<T> | Error) => void)[] = [];
+  private readonly queue: ExecutionResult<T, unknown>[] = [];
+  private waiters: ((value: ExecutionResult<T, unknown> | Error) => void)[] = [];
   private ended: Error | null = null;
   private readonly unsubscribe: () => void;
   completed = false;
@@ -82,7 +82,7 @@ export class Subscription<T = Record<string, any>> {
     );
   }
 
-  private push(value: ExecutionResult<T>) {
+  private push(value: ExecutionResult<T, unknown>) {
     const waiter = this.waiters.shift();
     if (waiter) waiter(value);
     else this.queue.push(value);
@@ -94,7 +94,7 @@ export class Subscription<T = Record<string, any>> {
   }
 
   /** The next result (data or errors); rejects after `timeoutMs` or when the stream ends first. */
-  next(timeoutMs = 5000): Promise<ExecutionResult<T>> {
+  next(timeoutMs = 5000): Promise<ExecutionResult<T, unknown>> {
     const queued = this.queue.shift();
     if (queued) return Promise.resolve(queued);
     if (this.ended) return Promise.reject(this.ended);
@@ -103,7 +103,7 @@ export class Subscription<T = Record<string, any>> {
         this.waiters = this.waiters.filter((w) => w !== waiter);
         reject(new Error(`no event within ${timeoutMs} ms`));
       }, timeoutMs);
-      const waiter = (value: ExecutionResult<T> | Error) => {
+      const waiter = (value: ExecutionResult<T, unknown> | Error) => {
         clearTimeout(timer);
         if (value instanceof Error) reject(value);
         else resolve(value);

@@ -60,9 +60,6 @@ export default async function setup(project: TestProject): Promise<void> {
         await applyMigrations(url.toString());
         await client.query(`ALTER DATABASE ${building} RENAME TO ${templateDb}`).catch(() => client.query(`DROP DATABASE IF EXISTS ${building}`));
       }
-      // Leftovers of interrupted runs.
-      const stale = await client.query("SELECT datname FROM pg_database WHERE datname LIKE 'herald_t_%'");
-      for (const row of stale.rows as { datname: string }[]) await client.query(`DROP DATABASE IF EXISTS ${row.datname} WITH (FORCE)`).catch(() => undefined);
     } finally {
       await client.end();
     }

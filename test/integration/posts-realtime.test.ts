@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backendAvailable, startTestApp, type TestApp } from '../helpers/test-app.js';
+import { bearer, connectWs, gqlOk, Subscription, type WsHandle } from '../helpers/clients.js';
+import { createPost, registerUser, type TestUser } from '../helpers/users.js';
+
+const POST_UPDATED = `subscription($postId: ID!) { postUpdated(postId: $postId) { eventId timestamp change postId post { id title status } } }`;
+
+describe.runIf(backendAvailable())('postUpdated over graphql-ws', () => {
+  let app: TestApp;
+  let author: TestUser;
+  let reader: TestUser;
+  const sockets: WsHandle[] = [];
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    author = await registerUser(app, 'author');
+    reader = await registerUser(app, 'reader');
+  });
+
+  afterAll(async () => {
+    await Promise.all(sockets.map((s) => s.dispose()));
+    await app?.stop();
+  });
+
+  it('delivers updatePost to a subscriber with an event id and timestamp', async () => {
+    const postId = await createPost(app, author);
+    const ws = connectWs(app, bearer(reader.token));
+    sockets.push(ws);
+    const sub = new Subscription(ws.client, POST_UPDATED, { postId });
+    // The subscription is live once the server counts it; the first update then must arrive.
+    await waitForSubscribers(app, 1);
+    await gqlOk(app, 'mutation($id: ID!, $input: UpdatePostInput!) { updatePost(id: $id, input: $input) { id } }', { id: postId, input: { title: 'Renamed' } }, author.token);
+    const event = await sub.until((d) => d.postUpdated.post.title === 'Renamed');
+    expect(event.postUpdated.change).toBe('UPDATED');
+    expect(event.postUpdated.eventId).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect(Date.parse(event.postUpdated.timestamp)).not.toBeNaN();
+    sub.stop();
+  });
+
+  it('refuses a draft to a reader when the subscription starts (NOT_FOUND)', async () => {
+    const draftId = await createPost(app, author, { publish: false });
+    const ws = connectWs(app, bearer(reader.token));
+    sockets.push(ws);
+    const sub = new Subscription(ws.client, POST_UPDATED, { postId: draftId });
+    expect(JSON.stringify(await sub.failure())).toContain('NOT_FOUND');
+  });
+});
+
+/** Waits (bounded) until this instance has `count` live postUpdated streams. */
+async function waitForSubscribers(app: TestApp, count: number, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (app.app.runtime.pubsub.openStreams('postUpdated') >= count) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`fewer than ${count} postUpdated subscribers after ${timeoutMs} ms`);
+}
