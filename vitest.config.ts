@@ -1,4 +1,7 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
+
+const require = createRequire(import.meta.url);
 
 /**
  * Two projects run the same integration tests: `embedded` (PGlite + in-process pub/sub, nothing
@@ -6,6 +9,12 @@ import { defineConfig } from 'vitest/config';
  * the local ones). Without CI a missing service skips the `services` project; with CI=true it fails.
  */
 export default defineConfig({
+  resolve: {
+    // graphql 16 ships CJS (`main`) and ESM (`module`) builds. Node loads the CJS one for every package;
+    // Vite would hand our sources the ESM one, and GraphQLError instances from the two copies fail
+    // instanceof checks inside graphql-ws. One copy, as in production.
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
   test: {
     globalSetup: ['test/helpers/global-setup.ts'],
     testTimeout: 30_000,

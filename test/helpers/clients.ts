@@ -124,7 +124,7 @@ export class Subscription<T = Record<string, any>> {
     }
   }
 
-  /** The error the stream ended with (e.g. FORBIDDEN at start). */
+  /** The error the stream ended with (e.g. FORBIDDEN at start): the server's errors, or a message. */
   async failure(timeoutMs = 5000): Promise<unknown> {
     try {
       const result = await this.next(timeoutMs);
@@ -132,7 +132,8 @@ export class Subscription<T = Record<string, any>> {
       throw new Error(`expected an error, got ${JSON.stringify(result.data)}`);
     } catch (error) {
       if (error instanceof Error && error.message.startsWith('expected an error')) throw error;
-      return error;
+      // An Error stringifies to {}: hand back its message (which carries the server's JSON errors).
+      return error instanceof Error ? error.message : error;
     }
   }
 

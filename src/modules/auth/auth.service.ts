@@ -49,7 +49,8 @@ export class AuthService {
       });
     } catch (error) {
       if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
-        const target = String((error.meta as { target?: unknown } | undefined)?.target ?? '');
+        // The constraint's columns sit in different meta fields depending on the driver adapter.
+        const target = JSON.stringify(error.meta ?? {});
         const field = target.includes('username') ? 'username' : 'email';
         throw conflict(`That ${field} is already registered`, field);
       }

@@ -30,3 +30,13 @@ builder.queryField('me', (t) =>
     resolve: (_root, _args, ctx) => (ctx.viewer ? ctx.services.users.byId(ctx.viewer.id) : null),
   }),
 );
+
+builder.mutationField('setUserRole', (t) =>
+  t.field({
+    type: UserRef,
+    description: 'Staff only: changes a user’s role (takes effect on their next token).',
+    authScopes: { staff: true },
+    args: { userId: t.arg.id({ required: true }), role: t.arg({ type: RoleEnum, required: true }) },
+    resolve: (_r, args, ctx) => ctx.services.users.setRole(String(args.userId), args.role),
+  }),
+);

@@ -1,5 +1,7 @@
 import type { PrismaClient } from '../../data/db.js';
 import type { User } from '../../generated/prisma/client.js';
+import type { Role } from '../../generated/prisma/enums.js';
+import { notFound } from '../../errors.js';
 
 /** Batches the user lookups of one tick into one query: a list of 50 comments costs one query, not 50. */
 export class UserService {
@@ -24,6 +26,12 @@ export class UserService {
     const user = await this.byId(id);
     if (!user) throw new Error(`User ${id} vanished`);
     return user;
+  }
+
+  async setRole(id: string, role: Role): Promise<User> {
+    const result = await this.db.user.updateMany({ where: { id }, data: { role } });
+    if (result.count === 0) throw notFound('User');
+    return (await this.db.user.findUnique({ where: { id } })) as User;
   }
 
   byEmail(email: string): Promise<User | null> {

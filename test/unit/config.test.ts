@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEV_JWT_SECRET, loadConfig } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  it('gives every variable a default that works on a fresh machine', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(4000);
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.jwt.secret).toBe(DEV_JWT_SECRET);
+    expect(config.jwt.usingDevSecret).toBe(true);
+    expect(config.jwt.accessTtlMs).toBe(60 * 60_000);
+    expect(config.jwt.refreshTtlMs).toBe(7 * 86_400_000);
+    expect(config.ws.heartbeatIntervalMs).toBe(30_000);
+    expect(config.ws.connectionTimeoutMs).toBe(300_000);
+    expect(config.ws.maxConnectionsPerUser).toBe(10);
+    expect(config.ws.authRequired).toBe(true);
+    expect(config.ws.trackConnections).toBe(true);
+    expect(config.ws.cleanupIntervalMs).toBe(3_600_000);
+    expect(config.allowedOrigins).toBeUndefined();
+  });
+
+  it('parses durations, booleans and lists', () => {
+    const config = loadConfig({
+      WS_HEARTBEAT_INTERVAL: '45',
+      JWT_ACCESS_TTL: '15m',
+      WS_JWT_AUTH_REQUIRED: 'false',
+      ALLOWED_ORIGINS: 'https://a.example, https://b.example',
+    });
+    expect(config.ws.heartbeatIntervalMs).toBe(45_000);
+    expect(config.jwt.accessTtlMs).toBe(15 * 60_000);
+    expect(config.ws.authRequired).toBe(false);
+    expect(config.allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
+  });
+
+  it.each([
+    ['PORT', 'abc', /PORT="abc"/],
+    ['WS_HEARTBEAT_INTERVAL', 'soon', /WS_HEARTBEAT_INTERVAL="soon".*duration/],
+    ['WS_MAX_CONNECTIONS_PER_USER', '0', /WS_MAX_CONNECTIONS_PER_USER="0"/],
+    ['DATABASE_URL', 'mysql://x', /DATABASE_URL=.*postgresql/],
+    ['REDIS_URL', 'http://x', /REDIS_URL=.*redis/],
+    ['WS_JWT_AUTH_REQUIRED', 'maybe', /WS_JWT_AUTH_REQUIRED="maybe".*true or false/],
+    ['LOG_LEVEL', 'loud', /LOG_LEVEL="loud"/],
+  ])('stops with one line naming %s when it is %s', (variable, value, pattern) => {
+    expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
+    try {
+      loadConfig({ [variable]: value });
+    } catch (error) {
+      expect((error as Error).message).toMatch(pattern);
+      expect((error as Error).message).not.toContain('\n');
+    }
+  });
+
+  it('requires JWT_SECRET and ALLOWED_ORIGINS in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', ALLOWED_ORIGINS: 'https://a.example' })).toThrow(/JWT_SECRET is required/);
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) })).toThrow(/ALLOWED_ORIGINS is required/);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), ALLOWED_ORIGINS: 'https://a.example' }).jwt.usingDevSecret).toBe(false);
+  });
+
+  it('treats empty values as unset and returns a frozen object', () => {
+    const config = loadConfig({ PORT: '', DATABASE_URL: '' });
+    expect(config.port).toBe(4000);
+    expect(config.databaseUrl).toBeUndefined();
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.ws)).toBe(true);
+  });
+});
