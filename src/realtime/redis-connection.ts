@@ -19,6 +19,9 @@ const baseOptions: RedisOptions = {
 /** Opens one Redis connection (or cluster client); `role` names it in logs and CLIENT LIST. */
 export function connectRedis(target: RedisTarget, role: string, logger: Logger): RedisClient {
   const connectionName = `herald-${role}`;
+  // A SUBSCRIBE issued while Redis is away must wait for it (and then be resubscribed) rather than fail:
+  // the subscriber connection queues without limit; command connections fail fast.
+  const roleOptions: RedisOptions = role === 'subscriber' ? { ...baseOptions, maxRetriesPerRequest: null } : baseOptions;
   let client: RedisClient;
   if (target.clusterNodes && target.clusterNodes.length > 0) {
     client = new Cluster(
@@ -26,10 +29,10 @@ export function connectRedis(target: RedisTarget, role: string, logger: Logger):
         const url = new URL(node.includes('://') ? node : `redis://${node}`);
         return { host: url.hostname, port: Number(url.port || 6379) };
       }),
-      { redisOptions: { ...baseOptions, connectionName }, clusterRetryStrategy: (attempt) => Math.min(attempt * 200, 2000) },
+      { redisOptions: { ...roleOptions, connectionName }, clusterRetryStrategy: (attempt) => Math.min(attempt * 200, 2000) },
     );
   } else if (target.url) {
-    client = new Redis(target.url, { ...baseOptions, connectionName });
+    client = new Redis(target.url, { ...roleOptions, connectionName });
   } else {
     throw new Error('connectRedis needs REDIS_URL or REDIS_CLUSTER_NODES');
   }
