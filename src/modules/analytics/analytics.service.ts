@@ -1,0 +1,103 @@
+import type { PrismaClient } from '../../data/db.js';
+import type { PubSub } from '../../realtime/pubsub.js';
+import type { RedisClient } from '../../realtime/redis-connection.js';
+import type { ConnectionEvents, ConnectionInfo } from '../../realtime/connection-events.js';
+import { topics, type TopicPayloads } from '../../realtime/topics.js';
+import type { Viewer } from '../auth/viewer.js';
+import { computeSnapshot, type AnalyticsSnapshot } from './analytics-snapshot.js';
+import { DashboardFeed } from './dashboard-feed.js';
+import { LIVE_WINDOW_MS, LiveVisitorTracker, MemoryVisitorStore } from './live-visitors.js';
+import { RedisVisitorStore } from './redis-visitor-store.js';
+import { validatePagePath } from './page-path.js';
+
+export interface AnalyticsDeps {
+  readonly db: PrismaClient;
+  readonly pubsub: PubSub;
+  /** Shared live-visitor state across instances; null keeps it in this process. */
+  readonly redis: RedisClient | null;
+  readonly redisPrefix: string;
+  readonly connectionEvents: ConnectionEvents;
+  readonly minIntervalMs: number;
+  readonly maxIntervalMs: number;
+  readonly onError: (error: unknown, what: string) => void;
+}
+
+/** Who viewed a page: the user, or an anonymous visitor key (client id or hashed address + agent). */
+export interface PageVisitor {
+  readonly viewer: Viewer | null;
+  /** Stable key of the visitor, e.g. `user:<id>` or `anon:<client id>` (see posts/viewer-key.ts). */
+  readonly visitorKey: string;
+}
+
+type ChangeReason = TopicPayloads['analyticsChanged']['reason'];
+
+/**
+ * Page views, live visitors and the staff dashboard. Writes publish `analyticsChanged` (a tiny
+ * signal, no figures); each instance's DashboardFeed turns those signals into shared snapshots.
+ */
+export class AnalyticsService {
+  readonly visitors: LiveVisitorTracker;
+  private readonly feed: DashboardFeed<AnalyticsSnapshot>;
+  private readonly unlisten: (() => void)[] = [];
+
+  constructor(private readonly deps: AnalyticsDeps) {
+    const store = deps.redis ? new RedisVisitorStore(deps.redis, deps.redisPrefix, LIVE_WINDOW_MS) : new MemoryVisitorStore(LIVE_WINDOW_MS);
+    this.visitors = new LiveVisitorTracker(store, { windowMs: LIVE_WINDOW_MS, onError: deps.onError });
+    this.feed = new DashboardFeed<AnalyticsSnapshot>({
+      compute: () => this.snapshot(),
+      listen: (onChange) => deps.pubsub.listen(topics.analyticsChanged(), onChange),
+      minIntervalMs: deps.minIntervalMs,
+      maxIntervalMs: deps.maxIntervalMs,
+      onError: deps.onError,
+    });
+    // Signed-in users with an open socket are live visitors for as long as the socket stays open.
+    this.unlisten.push(deps.connectionEvents.onOpened((info) => this.connectionChanged(info, 'opened')));
+    this.unlisten.push(deps.connectionEvents.onClosed((info) => this.connectionChanged(info, 'closed')));
+  }
+
+  /** Stores one page view, marks its visitor live and tells dashboards. Throws BAD_USER_INPUT for a bad path. */
+  async trackPageView(rawPath: string, visitor: PageVisitor): Promise<void> {
+    const path = validatePagePath(rawPath);
+    await this.deps.db.pageView.create({
+      data: { path, userId: visitor.viewer?.id ?? null, visitorId: visitor.viewer ? null : visitor.visitorKey },
+    });
+    // The view is stored; failing to mark liveness or to signal must not fail the request.
+    await this.visitors.seen(visitor.visitorKey).catch((error: unknown) => this.deps.onError(error, 'live visitor mark'));
+    await this.signal('PAGE_VIEW');
+  }
+
+  /** The dashboard figures now (one fresh computation). */
+  snapshot(): Promise<AnalyticsSnapshot> {
+    return computeSnapshot(this.deps.db, this.visitors);
+  }
+
+  /** A snapshot at once, then shared, coalesced snapshots on change and at least every max interval. */
+  dashboard(): Promise<AsyncIterableIterator<AnalyticsSnapshot>> {
+    return this.feed.subscribe();
+  }
+
+  /** Open dashboard subscriptions on this instance. */
+  get dashboardSubscribers(): number {
+    return this.feed.size;
+  }
+
+  /** Tells every instance's dashboards that figures changed (e.g. post views, connections). */
+  async signal(reason: ChangeReason): Promise<void> {
+    await this.deps.pubsub.publish(topics.analyticsChanged(), { reason }).catch((error: unknown) => this.deps.onError(error, 'analyticsChanged publish'));
+  }
+
+  stop(): void {
+    for (const stop of this.unlisten.splice(0)) stop();
+    this.feed.stop();
+    this.visitors.stop();
+  }
+
+  private async connectionChanged(info: ConnectionInfo, change: 'opened' | 'closed'): Promise<void> {
+    if (info.viewer) {
+      const key = `user:${info.viewer.id}`;
+      const marked = change === 'opened' ? this.visitors.connected(key) : this.visitors.disconnected(key);
+      await marked.catch((error: unknown) => this.deps.onError(error, 'live visitor mark'));
+    }
+    await this.signal('CONNECTION');
+  }
+}

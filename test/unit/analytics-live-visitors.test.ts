@@ -1,0 +1,118 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { LIVE_WINDOW_MS, LiveVisitorTracker, MemoryVisitorStore } from '../../src/modules/analytics/live-visitors.js';
+import { DashboardFeed } from '../../src/modules/analytics/dashboard-feed.js';
+import { newEventIdentity } from '../../src/realtime/event-id.js';
+
+const MINUTE = 60_000;
+
+describe('LiveVisitorTracker (in memory)', () => {
+  let tracker: LiveVisitorTracker;
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    tracker = new LiveVisitorTracker(new MemoryVisitorStore(LIVE_WINDOW_MS));
+  });
+
+  afterEach(() => {
+    tracker.stop();
+    vi.useRealTimers();
+  });
+
+  it('counts each visitor once however often it is seen', async () => {
+    await tracker.seen('anon:a');
+    await tracker.seen('anon:a');
+    await tracker.seen('user:b');
+    expect(await tracker.count()).toBe(2);
+  });
+
+  it('forgets a visitor five minutes after it was last seen', async () => {
+    await tracker.seen('anon:a');
+    await vi.advanceTimersByTimeAsync(3 * MINUTE);
+    await tracker.seen('anon:b');
+    await vi.advanceTimersByTimeAsync(2 * MINUTE + 1);
+    expect(await tracker.count()).toBe(1);
+    await vi.advanceTimersByTimeAsync(3 * MINUTE);
+    expect(await tracker.count()).toBe(0);
+  });
+
+  it('keeps a connected visitor live while the connection stays open, then lets it age out', async () => {
+    await tracker.connected('user:c');
+    await vi.advanceTimersByTimeAsync(30 * MINUTE);
+    expect(await tracker.count()).toBe(1);
+    await tracker.disconnected('user:c');
+    await vi.advanceTimersByTimeAsync(4 * MINUTE);
+    expect(await tracker.count()).toBe(1);
+    await vi.advanceTimersByTimeAsync(MINUTE + 1);
+    expect(await tracker.count()).toBe(0);
+  });
+
+  it('keeps a visitor with two connections live until the last one closes', async () => {
+    await tracker.connected('user:d');
+    await tracker.connected('user:d');
+    await tracker.disconnected('user:d');
+    await vi.advanceTimersByTimeAsync(20 * MINUTE);
+    expect(await tracker.count()).toBe(1);
+  });
+});
+
+describe('DashboardFeed', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  function makeFeed() {
+    let value = 0;
+    let computations = 0;
+    let onChange: () => void = () => undefined;
+    const feed = new DashboardFeed({
+      compute: () => {
+        computations++;
+        return Promise.resolve({ value, ...newEventIdentity() });
+      },
+      listen: (handler) => {
+        onChange = handler;
+        return Promise.resolve(() => undefined);
+      },
+      minIntervalMs: 1000,
+      maxIntervalMs: 30_000,
+      onError: (error) => {
+        throw error;
+      },
+    });
+    return {
+      feed,
+      change: (next: number) => {
+        value = next;
+        onChange();
+      },
+      computations: () => computations,
+    };
+  }
+
+  it('shares one computation per broadcast between subscribers and coalesces a burst into the final value', async () => {
+    const { feed, change, computations } = makeFeed();
+    const a = await feed.subscribe();
+    const b = await feed.subscribe();
+    expect((await a.next()).value.value).toBe(0);
+    expect((await b.next()).value.value).toBe(0);
+    const before = computations();
+    for (let i = 1; i <= 50; i++) change(i);
+    await vi.advanceTimersByTimeAsync(1000);
+    // One leading broadcast (value 1) and one trailing broadcast carrying the last value.
+    expect(computations() - before).toBe(2);
+    const lastA = await a.next();
+    const lastB = await b.next();
+    expect(lastA.value.value).toBe(50);
+    expect(lastB.value).toBe(lastA.value);
+    feed.stop();
+  });
+
+  it('sends a heartbeat snapshot after the max interval without changes', async () => {
+    const { feed } = makeFeed();
+    const a = await feed.subscribe();
+    const first = (await a.next()).value;
+    await vi.advanceTimersByTimeAsync(30_000);
+    const beat = (await a.next()).value;
+    expect(beat.eventId > first.eventId).toBe(true);
+    feed.stop();
+  });
+});
