@@ -1,0 +1,138 @@
+import { builder } from '../../builder.js';
+import type { Context } from '../../context.js';
+import type { Comment } from '../../generated/prisma/client.js';
+import { notFound } from '../../errors.js';
+import { topics, type TopicEvent } from '../../realtime/topics.js';
+import { pageOf, PageInfoRef } from '../../util/pagination.schema.js';
+import { PostRef } from '../posts/post.schema.js';
+import { UserRef } from '../users/user.schema.js';
+import { canSeeComment } from './comment-visibility.js';
+import { COMMENT_MAX_CHARS } from './comment.service.js';
+
+export const CommentStatusEnum = builder.enumType('CommentStatus', {
+  description: 'PENDING comments are seen by the post’s author, staff and the commenter; APPROVED ones by everyone.',
+  values: ['PENDING', 'APPROVED', 'REJECTED'] as const,
+});
+
+export const CommentRef = builder.objectRef<Comment>('Comment').implement({
+  description: 'A comment on a post. `content` is the text as written (trimmed): clients must escape it when rendering.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    postId: t.exposeID('postId'),
+    post: t.field({ type: PostRef, resolve: (c, _a, ctx) => ctx.services.posts.requireVisible(c.postId, ctx.viewer) }),
+    author: t.field({ type: UserRef, resolve: (c, _a, ctx) => ctx.services.users.require(c.authorId) }),
+    content: t.exposeString('content'),
+    status: t.field({ type: CommentStatusEnum, resolve: (c) => c.status }),
+    createdAt: t.field({ type: 'DateTime', resolve: (c) => c.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (c) => c.updatedAt }),
+  }),
+});
+
+type CommentEdge = { cursor: string; node: Comment };
+
+const CommentEdgeRef = builder.objectRef<CommentEdge>('CommentEdge').implement({
+  fields: (t) => ({ cursor: t.exposeString('cursor'), node: t.field({ type: CommentRef, resolve: (e) => e.node }) }),
+});
+
+const CommentConnectionRef = builder
+  .objectRef<{ edges: CommentEdge[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } }>('CommentConnection')
+  .implement({
+    fields: (t) => ({
+      edges: t.field({ type: [CommentEdgeRef], resolve: (c) => c.edges }),
+      pageInfo: t.field({ type: PageInfoRef, resolve: (c) => c.pageInfo }),
+    }),
+  });
+
+type CommentEventShape = TopicEvent<'commentAdded'> | TopicEvent<'commentApproved'>;
+
+const CommentEventRef = builder.objectRef<CommentEventShape>('CommentEvent').implement({
+  description: 'A comment was added or approved.',
+  fields: (t) => ({
+    eventId: t.exposeString('eventId', { description: 'Identity of the event (sortable, unique across instances).' }),
+    timestamp: t.field({ type: 'DateTime', resolve: (e) => e.timestamp }),
+    postId: t.exposeID('postId'),
+    comment: t.field({
+      type: CommentRef,
+      description: 'The comment as it is now.',
+      resolve: async (e, _a, ctx) => {
+        const comment = await ctx.services.comments.loadForEvent(e.commentId, e.eventId);
+        if (!comment) throw notFound('Comment');
+        return comment;
+      },
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  comments: t.field({
+    type: CommentConnectionRef,
+    description:
+      'A post’s comments, oldest first: approved ones, plus pending ones for the post’s author and staff (all) and the commenter (own). NOT_FOUND when the post does not exist or the viewer may not see it.',
+    args: { postId: t.arg.id({ required: true }), first: t.arg.int({ defaultValue: 20, description: '1-100.' }), after: t.arg.string() },
+    resolve: async (_r, args, ctx) => {
+      const first = args.first ?? 20;
+      const rows = await ctx.services.comments.list(ctx.viewer, String(args.postId), { first, after: args.after });
+      return pageOf(rows, first, (c) => c.id);
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  addComment: t.field({
+    type: CommentRef,
+    description: `Comments on a post the viewer may see. Content is trimmed, 1-${COMMENT_MAX_CHARS} characters, stored as written. PENDING unless the post’s author or staff writes it (then APPROVED). The post’s author is notified (COMMENT_ADDED).`,
+    authScopes: { loggedIn: true },
+    args: { postId: t.arg.id({ required: true }), content: t.arg.string({ required: true }) },
+    resolve: async (_r, { postId, content }, ctx) => {
+      await ctx.services.rateLimits.consume('addComment', ctx);
+      return ctx.services.comments.add(ctx.viewer!, String(postId), content);
+    },
+  }),
+  approveComment: t.field({
+    type: CommentRef,
+    description: 'Post author or staff. Makes the comment visible to everyone and counts it; the commenter is notified (COMMENT_APPROVED). Idempotent.',
+    args: { id: t.arg.id({ required: true }) },
+    authScopes: moderatorOfComment,
+    resolve: (_r, { id }, ctx) => ctx.services.comments.approve(ctx.viewer!, String(id)),
+  }),
+  rejectComment: t.field({
+    type: CommentRef,
+    description: 'Post author or staff. Hides the comment (and uncounts it if it was approved). Idempotent.',
+    args: { id: t.arg.id({ required: true }) },
+    authScopes: moderatorOfComment,
+    resolve: (_r, { id }, ctx) => ctx.services.comments.reject(ctx.viewer!, String(id)),
+  }),
+}));
+
+/** Logged in first (UNAUTHENTICATED), then NOT_FOUND for an unknown comment, then its post's author or staff. */
+async function moderatorOfComment(_root: unknown, args: { id: string | number }, ctx: Context) {
+  if (!ctx.viewer) return { loggedIn: true };
+  const comment = await ctx.services.comments.require(String(args.id));
+  return { postAuthor: comment.postId, staff: true };
+}
+
+builder.subscriptionFields((t) => ({
+  commentAdded: t.field({
+    type: CommentEventRef,
+    description:
+      'New comments on a post. Approved ones reach everyone who may see the post; pending ones only the post’s author, staff and the commenter. NOT_FOUND when the post does not exist or the viewer may not see it.',
+    args: { postId: t.arg.id({ required: true }) },
+    subscribe: async (_r, { postId }, ctx) => {
+      const id = String(postId);
+      await ctx.services.posts.requireVisible(id, ctx.viewer);
+      return ctx.pubsub.subscribe(topics.commentAdded(id), { filter: (e) => canSeeComment(e, e.postAuthorId, ctx.viewer) });
+    },
+    resolve: (event) => event,
+  }),
+  commentApproved: t.field({
+    type: CommentEventRef,
+    description: 'Comments approved on a post, for everyone who may see the post. NOT_FOUND when the post does not exist or the viewer may not see it.',
+    args: { postId: t.arg.id({ required: true }) },
+    subscribe: async (_r, { postId }, ctx) => {
+      const id = String(postId);
+      await ctx.services.posts.requireVisible(id, ctx.viewer);
+      return ctx.pubsub.subscribe(topics.commentApproved(id), { filter: (e) => canSeeComment(e, e.postAuthorId, ctx.viewer) });
+    },
+    resolve: (event) => event,
+  }),
+}));
