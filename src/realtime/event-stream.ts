@@ -14,6 +14,8 @@ export interface EventStreamOptions<T> {
   readonly expiryMs: number;
   /** Called for each dropped event, with why; feeds metrics. */
   readonly onDrop?: (reason: 'overflow' | 'expired') => void;
+  /** Called for each event handed to the consumer; feeds delivery metrics. */
+  readonly onDeliver?: (value: T) => void;
   /** Called once when the consumer stops (return/throw) or the stream fails. */
   readonly onClose?: () => void;
   /** Events for which this returns false are never queued. */
@@ -54,6 +56,7 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
       const resolve = this.waiting;
       this.waiting = null;
       this.waitingReject = null;
+      this.options.onDeliver?.(value);
       resolve({ value, done: false });
       return true;
     }
@@ -104,6 +107,7 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
         this.options.onDrop?.('expired');
         continue;
       }
+      this.options.onDeliver?.(item.value);
       return Promise.resolve({ value: item.value, done: false });
     }
     if (this.failure) {

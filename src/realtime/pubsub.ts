@@ -19,6 +19,8 @@ export interface PubSubObserver {
   dropped?(key: TopicKey, reason: 'overflow' | 'expired'): void;
   streamOpened?(key: TopicKey): void;
   streamClosed?(key: TopicKey): void;
+  /** An event handed to a subscriber; `publishedAtMs` is its timestamp (publish→deliver latency). */
+  delivered?(key: TopicKey, publishedAtMs: number): void;
 }
 
 /**
@@ -56,6 +58,7 @@ export class PubSub {
       overflow: options.overflow ?? 'fail',
       filter: options.filter,
       onDrop: (reason) => this.observer.dropped?.(topic.key, reason),
+      onDeliver: (event) => this.observer.delivered?.(topic.key, Date.parse(event.timestamp)),
       onClose: () => {
         closed = true;
         unsubscribe?.();

@@ -1,0 +1,106 @@
+import type { RedisClient } from '../redis-connection.js';
+
+/**
+ * Per-user connection slots, the `WS_MAX_CONNECTIONS_PER_USER` cap. Each slot carries an expiry that
+ * the owning instance refreshes on every heartbeat; a crashed instance stops refreshing, so its slots
+ * lapse after `ttlMs` and the user is never locked out.
+ */
+export interface ConnectionSlots {
+  /** Takes a slot for `connectionId`; false when the user already holds `max` live slots. */
+  acquire(userId: string, connectionId: string, max: number): Promise<boolean>;
+  /** Frees a slot at once (the connection closed). */
+  release(userId: string, connectionId: string): Promise<void>;
+  /** Pushes the expiry of these live slots forward (called by this instance's heartbeat). */
+  refresh(slots: readonly { userId: string; connectionId: string }[]): Promise<void>;
+}
+
+/**
+ * Atomic check-and-add on a sorted set per user (member = connection id, score = expiry in ms):
+ * drop lapsed slots, count, add when below the cap. One key per call, so it also runs on a cluster.
+ */
+const ACQUIRE_SCRIPT = `
+local key = KEYS[1]
+local now = tonumber(ARGV[1])
+local expiry = tonumber(ARGV[2])
+local max = tonumber(ARGV[3])
+local ttl = tonumber(ARGV[5])
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+if redis.call('ZSCORE', key, ARGV[4]) then
+  redis.call('ZADD', key, expiry, ARGV[4])
+  return 1
+end
+if redis.call('ZCARD', key) >= max then
+  return 0
+end
+redis.call('ZADD', key, expiry, ARGV[4])
+redis.call('PEXPIRE', key, ttl)
+return 1
+`;
+
+/** Shared through Redis: the cap holds across every instance. */
+export class RedisConnectionSlots implements ConnectionSlots {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly prefix: string,
+    private readonly ttlMs: number,
+  ) {}
+
+  private key(userId: string): string {
+    // The hash tag keeps one user's key on one cluster slot whatever the prefix.
+    return `${this.prefix}ws:slots:{${userId}}`;
+  }
+
+  async acquire(userId: string, connectionId: string, max: number): Promise<boolean> {
+    const now = Date.now();
+    const result = await this.redis.eval(ACQUIRE_SCRIPT, 1, this.key(userId), now, now + this.ttlMs, max, connectionId, this.ttlMs);
+    return Number(result) === 1;
+  }
+
+  async release(userId: string, connectionId: string): Promise<void> {
+    await this.redis.zrem(this.key(userId), connectionId);
+  }
+
+  async refresh(slots: readonly { userId: string; connectionId: string }[]): Promise<void> {
+    if (slots.length === 0) return;
+    const expiry = Date.now() + this.ttlMs;
+    // One round trip per key (a cluster rejects multi-key pipelines only across slots, not here).
+    await Promise.all(
+      slots.map(({ userId, connectionId }) =>
+        this.redis
+          .multi()
+          .zadd(this.key(userId), 'XX', expiry, connectionId)
+          .pexpire(this.key(userId), this.ttlMs)
+          .exec(),
+      ),
+    );
+  }
+}
+
+/** One process: a map of users to their slots' expiries. */
+export class MemoryConnectionSlots implements ConnectionSlots {
+  private readonly slots = new Map<string, Map<string, number>>();
+
+  constructor(private readonly ttlMs: number) {}
+
+  async acquire(userId: string, connectionId: string, max: number): Promise<boolean> {
+    const now = Date.now();
+    const mine = this.slots.get(userId) ?? new Map<string, number>();
+    for (const [id, expiry] of mine) if (expiry <= now) mine.delete(id);
+    if (!mine.has(connectionId) && mine.size >= max) return false;
+    mine.set(connectionId, now + this.ttlMs);
+    this.slots.set(userId, mine);
+    return true;
+  }
+
+  async release(userId: string, connectionId: string): Promise<void> {
+    const mine = this.slots.get(userId);
+    if (!mine) return;
+    mine.delete(connectionId);
+    if (mine.size === 0) this.slots.delete(userId);
+  }
+
+  async refresh(slots: readonly { userId: string; connectionId: string }[]): Promise<void> {
+    const expiry = Date.now() + this.ttlMs;
+    for (const { userId, connectionId } of slots) this.slots.get(userId)?.set(connectionId, expiry);
+  }
+}

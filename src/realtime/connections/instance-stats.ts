@@ -1,0 +1,113 @@
+import type { RedisClient } from '../redis-connection.js';
+
+/** What one instance reports about its WebSocket connections. */
+export interface InstanceSnapshot {
+  readonly instanceId: string;
+  readonly connections: number;
+  /** Open connections per user id (this instance's busiest users only, see TOP_USERS_PER_INSTANCE). */
+  readonly users: Readonly<Record<string, number>>;
+  /** Running subscriptions by root field. */
+  readonly subscriptions: Readonly<Record<string, number>>;
+  /** ISO time the snapshot was taken. */
+  readonly updatedAt: string;
+}
+
+/** Per-instance snapshots keep at most this many users, so a snapshot stays small at any scale. */
+export const TOP_USERS_PER_INSTANCE = 100;
+
+/**
+ * Where instances leave their snapshots for `connectionStats`. With Redis: a sorted set of live
+ * instance ids (score = expiry) plus one JSON value per instance with the same TTL, refreshed on each
+ * heartbeat and shortly after every change; a crashed instance's snapshot lapses with its TTL.
+ * In memory: only this instance exists.
+ */
+export interface InstanceStatsStore {
+  put(snapshot: InstanceSnapshot): Promise<void>;
+  remove(instanceId: string): Promise<void>;
+  /** Every live instance's latest snapshot. */
+  all(): Promise<InstanceSnapshot[]>;
+}
+
+export class RedisInstanceStats implements InstanceStatsStore {
+  private readonly indexKey: string;
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly prefix: string,
+    private readonly ttlMs: number,
+  ) {
+    this.indexKey = `${prefix}ws:instances`;
+  }
+
+  private key(instanceId: string): string {
+    return `${this.prefix}ws:instance:${instanceId}`;
+  }
+
+  async put(snapshot: InstanceSnapshot): Promise<void> {
+    await Promise.all([
+      this.redis.set(this.key(snapshot.instanceId), JSON.stringify(snapshot), 'PX', this.ttlMs),
+      this.redis.zadd(this.indexKey, Date.now() + this.ttlMs, snapshot.instanceId),
+    ]);
+  }
+
+  async remove(instanceId: string): Promise<void> {
+    await Promise.all([this.redis.del(this.key(instanceId)), this.redis.zrem(this.indexKey, instanceId)]);
+  }
+
+  async all(): Promise<InstanceSnapshot[]> {
+    const now = Date.now();
+    await this.redis.zremrangebyscore(this.indexKey, '-inf', now);
+    const ids = await this.redis.zrangebyscore(this.indexKey, now, '+inf');
+    // Separate GETs, not MGET: the keys may live on different cluster slots.
+    const values = await Promise.all(ids.map((id) => this.redis.get(this.key(id))));
+    return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as InstanceSnapshot);
+  }
+}
+
+export class MemoryInstanceStats implements InstanceStatsStore {
+  private readonly snapshots = new Map<string, InstanceSnapshot>();
+
+  async put(snapshot: InstanceSnapshot): Promise<void> {
+    this.snapshots.set(snapshot.instanceId, snapshot);
+  }
+
+  async remove(instanceId: string): Promise<void> {
+    this.snapshots.delete(instanceId);
+  }
+
+  async all(): Promise<InstanceSnapshot[]> {
+    return [...this.snapshots.values()];
+  }
+}
+
+export interface ConnectionStats {
+  readonly totalConnections: number;
+  readonly instances: readonly { instanceId: string; connections: number; updatedAt: string }[];
+  readonly topUsers: readonly { userId: string; connections: number }[];
+  readonly subscriptions: readonly { field: string; count: number }[];
+  readonly totalSubscriptions: number;
+}
+
+/** Sums the instances' snapshots; `live` (this instance, always current) replaces its stored copy. */
+export function mergeSnapshots(stored: readonly InstanceSnapshot[], live: InstanceSnapshot, topN: number): ConnectionStats {
+  const snapshots = [live, ...stored.filter((s) => s.instanceId !== live.instanceId)];
+  const users = new Map<string, number>();
+  const fields = new Map<string, number>();
+  for (const snapshot of snapshots) {
+    for (const [user, n] of Object.entries(snapshot.users)) users.set(user, (users.get(user) ?? 0) + n);
+    for (const [field, n] of Object.entries(snapshot.subscriptions)) fields.set(field, (fields.get(field) ?? 0) + n);
+  }
+  const subscriptions = [...fields].map(([field, count]) => ({ field, count })).sort((a, b) => b.count - a.count || a.field.localeCompare(b.field));
+  return {
+    totalConnections: snapshots.reduce((sum, s) => sum + s.connections, 0),
+    instances: snapshots
+      .map((s) => ({ instanceId: s.instanceId, connections: s.connections, updatedAt: s.updatedAt }))
+      .sort((a, b) => a.instanceId.localeCompare(b.instanceId)),
+    topUsers: [...users]
+      .map(([userId, connections]) => ({ userId, connections }))
+      .sort((a, b) => b.connections - a.connections || a.userId.localeCompare(b.userId))
+      .slice(0, topN),
+    subscriptions,
+    totalSubscriptions: subscriptions.reduce((sum, s) => sum + s.count, 0),
+  };
+}
