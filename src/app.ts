@@ -6,6 +6,8 @@ import { startEmbeddedDatabase, type EmbeddedDatabase } from './data/embedded.js
 import { applyMigrations } from './data/migrate.js';
 import { createPrismaClient, type PrismaClient } from './data/db.js';
 import { publishPostEvents } from './data/extensions/publish-post-events.js';
+import { publishCommentEvents } from './data/extensions/publish-comment-events.js';
+import { publishNotificationEvents } from './data/extensions/publish-notification-events.js';
 import { createMemoryEngine } from './realtime/memory-engine.js';
 import { createRedisEngine } from './realtime/redis-engine.js';
 import { connectRedis, type RedisClient } from './realtime/redis-connection.js';
@@ -16,8 +18,11 @@ import { createServices, type Services } from './services.js';
 import { schema } from './schema.js';
 import { createContextFactory } from './transport/context-factory.js';
 import { createHeraldYoga, type HeraldYoga } from './transport/yoga.js';
+import { queryLimitPlugins } from './transport/query-limits.js';
 import { attachWebSocketTransport, type ConnectionLifecycle, type WebSocketTransport } from './transport/ws.js';
 import { handleProbe } from './transport/probes.js';
+import { handleMetrics } from './transport/metrics.js';
+import { HeraldMetrics } from './metrics/metrics.js';
 
 export interface HeraldApp {
   readonly config: Config;
@@ -67,35 +72,37 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
     if (migrated.applied.length > 0) logger.info({ applied: migrated.applied }, 'migrations applied');
     if (embedded) await embedded.closeSocket();
 
-    const { pubsub, redis, stateRedis } = openPubSub(config, logger);
+    const metrics = new HeraldMetrics({ instance: config.instanceId });
+    const { pubsub, redis, stateRedis } = openPubSub(config, logger, metrics);
     const baseDb = createPrismaClient(embedded ? { kind: 'embedded', pglite: embedded.pglite } : { kind: 'postgresql', url: databaseUrl, poolSize: 10 });
-    const db = baseDb.$extends(publishPostEvents(pubsub, logger)) as unknown as PrismaClient;
+    const db = baseDb.$extends(publishPostEvents(pubsub, logger)).$extends(publishCommentEvents(pubsub, logger)).$extends(publishNotificationEvents(pubsub, logger)) as unknown as PrismaClient;
     const connectionEvents = new ConnectionEvents();
-    const services = createServices({ config, db, pubsub, redis: stateRedis, logger, connectionEvents });
+    const services = createServices({ config, db, pubsub, redis: stateRedis, logger, connectionEvents, metrics });
 
     const yoga = createHeraldYoga({
       schema,
       config,
       logger,
       context: createContextFactory({ services, pubsub, trustedProxies: config.trustedProxies }),
+      plugins: queryLimitPlugins(config.graphqlLimits),
     });
     const server = createServer((req, res) => void route(req, res));
-    const lifecycle: ConnectionLifecycle = {
-      admit: async () => null,
-      opened: (state) => connectionEvents.emitOpened({ connectionId: state.id, viewer: state.viewer }),
-      closed: (state) => connectionEvents.emitClosed({ connectionId: state.id, viewer: state.viewer }),
-    };
+    // Records, per-user cap, limits and metrics; it also forwards opens/closes to ConnectionEvents.
+    const lifecycle: ConnectionLifecycle = services.connections.lifecycle;
     const ws = attachWebSocketTransport({ server, yoga, services, config, logger, lifecycle });
 
-    const stopRevocations = await pubsub.listen(topics.sessionRevoked(), (event) => {
+    // Not awaited: with Redis down at start-up the SUBSCRIBE waits for it, and the server must still start.
+    const revocationListener = pubsub.listen(topics.sessionRevoked(), (event) => {
       services.revocations.markRevoked(event.sessionId);
       ws.closeSession(event.sessionId, 'Session revoked');
     });
-    cleanups.push(stopRevocations);
+    revocationListener.catch((error: unknown) => logger.error({ err: error }, 'session revocation listener failed'));
+    cleanups.push(() => void revocationListener.then((unsubscribe) => unsubscribe(), () => undefined));
 
     async function route(req: IncomingMessage, res: ServerResponse) {
       try {
         if (await handleProbe(req, res, services)) return;
+        if (await handleMetrics(req, res, metrics)) return;
         await yoga.handle(req, res, { req });
       } catch (error) {
         logger.error({ err: error }, 'request handler failed');
@@ -121,6 +128,7 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
     const current = runtime;
     runtime = null;
     if (current) {
+      current.services.connections.beginShutdown();
       await current.ws.dispose();
       current.server.closeAllConnections();
       await new Promise<void>((resolve) => current.server.close(() => resolve()));
@@ -150,14 +158,14 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
 }
 
 /** Redis (three connections: publish, subscribe, state commands) when configured, else in-process. */
-function openPubSub(config: Config, logger: Logger): { pubsub: PubSub; redis: RedisClient | null; stateRedis: RedisClient | null } {
+function openPubSub(config: Config, logger: Logger, metrics: HeraldMetrics): { pubsub: PubSub; redis: RedisClient | null; stateRedis: RedisClient | null } {
   const limits = { capacity: config.ws.queueCapacity, expiryMs: config.ws.eventExpiryMs };
   const target = { url: config.redisUrl, clusterNodes: config.redisClusterNodes };
   if (!config.redisUrl && !config.redisClusterNodes?.length) {
-    return { pubsub: new PubSub(createMemoryEngine(), limits, config.redisPrefix), redis: null, stateRedis: null };
+    return { pubsub: new PubSub(createMemoryEngine(), limits, config.redisPrefix, metrics.pubsubObserver()), redis: null, stateRedis: null };
   }
   const publisher = connectRedis(target, 'publisher', logger);
   const subscriber = connectRedis(target, 'subscriber', logger);
   // Publisher doubles as the command connection: both only send commands, and one fewer socket per instance.
-  return { pubsub: new PubSub(createRedisEngine(publisher, subscriber), limits, config.redisPrefix), redis: null, stateRedis: publisher };
+  return { pubsub: new PubSub(createRedisEngine(publisher, subscriber), limits, config.redisPrefix, metrics.pubsubObserver()), redis: null, stateRedis: publisher };
 }

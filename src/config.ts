@@ -63,6 +63,8 @@ const envSchema = z.object({
   WS_QUEUE_CAPACITY: positiveInt.default(1500),
   WS_EVENT_EXPIRY: duration.prefault('60s'),
   TYPING_TTL: duration.prefault('5s'),
+  ANALYTICS_MIN_INTERVAL: duration.prefault('1s'),
+  ANALYTICS_MAX_INTERVAL: duration.prefault('30s'),
   ALLOWED_ORIGINS: csv.optional(),
   TRUSTED_PROXIES: csv.default([]),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -112,6 +114,8 @@ export interface Config {
     readonly eventExpiryMs: number;
   };
   readonly typingTtlMs: number;
+  /** The staff dashboard pushes at most once per `minIntervalMs` and at least once per `maxIntervalMs`. */
+  readonly analytics: { readonly minIntervalMs: number; readonly maxIntervalMs: number };
   /** undefined: any origin (development only). */
   readonly allowedOrigins: readonly string[] | undefined;
   readonly trustedProxies: readonly string[];
@@ -180,6 +184,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       eventExpiryMs: e.WS_EVENT_EXPIRY,
     },
     typingTtlMs: e.TYPING_TTL,
+    analytics: { minIntervalMs: e.ANALYTICS_MIN_INTERVAL, maxIntervalMs: e.ANALYTICS_MAX_INTERVAL },
     allowedOrigins: e.ALLOWED_ORIGINS,
     trustedProxies: e.TRUSTED_PROXIES,
     logLevel: e.LOG_LEVEL,

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
-import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionArgs, type OperationTypeNode } from 'graphql';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Services } from '../services.js';
@@ -14,6 +14,7 @@ import { TokenError, parseBearer } from '../modules/auth/tokens.js';
 import { clientAddress } from './client-address.js';
 import { isOriginAllowed } from './origin.js';
 import { CloseCode } from './close-codes.js';
+import { guardSendBuffer, isSlowConsumerError } from './send-guard.js';
 import type { SocketOperationContext } from './context-factory.js';
 
 /** Per-connection state, kept on graphql-ws's `extra`. */
@@ -39,8 +40,19 @@ export interface ConnectionLifecycle {
   /** After admission (the connection is acknowledged). */
   opened(state: SocketState): Promise<void>;
   closed(state: SocketState, code: number, reason: string): Promise<void>;
-  operationStarted?(state: SocketState, id: string, field: string): { code: number; reason: string } | { error: string; code: string } | null;
+  /**
+   * Before an operation runs: null lets it run; `{code, reason}` closes the socket; `{error, code}`
+   * refuses this operation with a GraphQL error (extensions.code = code, plus `extensions`).
+   */
+  operationStarted?(
+    state: SocketState,
+    id: string,
+    field: string,
+    kind?: OperationTypeNode,
+  ): { code: number; reason: string } | { error: string; code: string; extensions?: Readonly<Record<string, unknown>> } | null;
   operationEnded?(state: SocketState, id: string, field: string): void;
+  /** A connection refused before admission (bad token: 4403); feeds metrics. */
+  refused?(code: number, reason: string): void;
 }
 
 export interface WebSocketTransport {
@@ -79,6 +91,8 @@ export function attachWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
   };
   deps.server.on('upgrade', onUpgrade);
+  // Send path only: a client that stops reading is closed with 4413 instead of growing our memory.
+  wss.on('connection', (ws: WebSocket) => guardSendBuffer(ws, config.ws.sendBufferBytes, logger));
 
   const debug = logger.isLevelEnabled('debug');
   if (debug) {
@@ -117,6 +131,7 @@ export function attachWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
             const reason = error instanceof TokenError ? error.message : 'Authentication failed';
             if (!(error instanceof TokenError)) logger.warn({ err: error }, 'websocket authentication error');
             extra.socket.close(CloseCode.Forbidden, reason);
+            deps.lifecycle.refused?.(CloseCode.Forbidden, reason);
             return false;
           }
         }
@@ -138,7 +153,11 @@ export function attachWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
       onSubscribe: async (ctx, id, payload) => {
         const state = (ctx.extra as HeraldExtra).state;
         if (!state) return;
-        const herald: SocketOperationContext = { viewer: state.viewer, origin: state.origin };
+        // GraphiQL sends its Headers editor as `extensions.headers` on each subscribe, not as
+        // connectionParams: an anonymous socket may authenticate one operation that way (as HTTP/SSE do).
+        const viewer = state.viewer ?? (await operationViewer(payload.extensions, deps.services));
+        if (viewer instanceof GraphQLError) return [viewer];
+        const herald: SocketOperationContext = { viewer, origin: state.origin };
         const { schema, execute, subscribe, contextFactory, parse, validate } = deps.yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
@@ -155,17 +174,18 @@ export function attachWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
         const field = rootFieldOf(document, payload.operationName) ?? 'unknown';
+        const kind = operationKindOf(document, payload.operationName);
         // WS_JWT_AUTH_REQUIRED: anonymous sockets are admitted so `health` works, and nothing else does.
-        if (!state.viewer && config.ws.authRequired && field !== 'health' && field !== '__typename') {
+        if (!viewer && config.ws.authRequired && field !== 'health' && field !== '__typename') {
           return [new GraphQLError('This WebSocket needs an access token (connectionParams.authorization)', { extensions: { code: 'UNAUTHENTICATED' } })];
         }
-        const verdict = deps.lifecycle.operationStarted?.(state, id, field) ?? null;
+        const verdict = deps.lifecycle.operationStarted?.(state, id, field, kind) ?? null;
         if (verdict && 'reason' in verdict) {
           state.socket.close(verdict.code, verdict.reason);
           return [];
         }
         if (verdict && 'error' in verdict) {
-          return [new GraphQLError(verdict.error, { extensions: { code: verdict.code } })];
+          return [new GraphQLError(verdict.error, { extensions: { ...verdict.extensions, code: verdict.code } })];
         }
         state.operations.set(id, field);
         const args: ExecutionArgs = {
@@ -181,8 +201,11 @@ export function attachWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
       onComplete: (ctx, id) => endOperation(ctx.extra as HeraldExtra, id),
-      onError: (ctx, id) => {
+      onError: (ctx, id, _payload, errors) => {
         endOperation(ctx.extra as HeraldExtra, id);
+        // A 'fail' stream overflowed (its client reads too slowly): a gap would mislead, so the whole
+        // socket closes with the documented 4413 rather than one operation ending with an error frame.
+        if (errors.some(isSlowConsumerError)) ctx.extra.socket.close(CloseCode.SlowConsumer, 'Slow consumer: event queue full');
       },
       onClose: async (ctx, code, reason) => {
         const state = (ctx.extra as HeraldExtra).state;
@@ -241,6 +264,22 @@ function tokenFrom(params: Record<string, unknown> | undefined, request: Incomin
   return parseBearer(url.searchParams.get('token'));
 }
 
+/**
+ * The viewer of one operation on an anonymous socket, from `extensions.headers.Authorization`
+ * (GraphiQL's Headers editor). Null without a token; a coded error for a bad one, never anonymous.
+ */
+async function operationViewer(extensions: Record<string, unknown> | null | undefined, services: Services): Promise<Viewer | null | GraphQLError> {
+  const headers = extensions?.headers as Record<string, unknown> | undefined;
+  const token = parseBearer(headers?.Authorization) ?? parseBearer(headers?.authorization);
+  if (!token) return null;
+  try {
+    return await services.auth.authenticate(token);
+  } catch (error) {
+    if (error instanceof TokenError) return new GraphQLError(error.message, { extensions: { code: 'UNAUTHENTICATED', reason: error.reason } });
+    throw error;
+  }
+}
+
 function rootFieldOf(document: DocumentNode, operationName: string | null | undefined): string | null {
   for (const definition of document.definitions) {
     if (definition.kind !== 'OperationDefinition') continue;
@@ -249,6 +288,15 @@ function rootFieldOf(document: DocumentNode, operationName: string | null | unde
     return selection?.kind === 'Field' ? selection.name.value : null;
   }
   return null;
+}
+
+function operationKindOf(document: DocumentNode, operationName: string | null | undefined): OperationTypeNode | undefined {
+  for (const definition of document.definitions) {
+    if (definition.kind !== 'OperationDefinition') continue;
+    if (operationName && definition.name?.value !== operationName) continue;
+    return definition.operation;
+  }
+  return undefined;
 }
 
 function rejectUpgrade(socket: Duplex, status: number, text: string): void {

@@ -178,6 +178,8 @@ export class PostService {
       // Read at flush time, not at touch time: whichever instance flushes last publishes the final counts.
       const counts = await this.stats.read(postId);
       if (counts) await this.pubsub.publish(topics.postStatsChanged(postId), counts);
+      // The staff dashboard ranks posts by views; this signal is already coalesced per post.
+      if (counts) await this.pubsub.publish(topics.analyticsChanged(), { reason: 'POST_VIEW' });
     } catch (error) {
       this.onError(error, 'postStatsChanged publish');
     }
