@@ -5,6 +5,9 @@ import { serviceUnavailable } from '../errors.js';
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P03', '53300', 'P1001', 'P1002', 'P1017', 'P2024']);
 const UNAVAILABLE_MESSAGE = /connection terminated|timeout exceeded when trying to connect|Connection refused|Server has closed the connection|Can't reach database server|PGlite is closed/i;
 
+/** extensions.code of the error a subscription ends with when its bounded queue overflowed. */
+export const SLOW_CONSUMER_CODE = 'SLOW_CONSUMER';
+
 interface ErrorLike {
   readonly name?: unknown;
   readonly message?: unknown;
@@ -47,6 +50,10 @@ export function maskError(error: unknown, message: string, isDev: boolean): Erro
   const code = codeOf(original) ?? (outer?.originalError ? null : codeOf(outer));
   if (code && isGraphQLError(original)) {
     return new GraphQLError(String(original?.message ?? message), { ...located, extensions: original?.extensions });
+  }
+  if (original?.name === 'SlowConsumerError') {
+    // Not a server fault: the client read too slowly. ws.ts closes the socket with 4413 on this code.
+    return new GraphQLError(String(original.message), { ...located, extensions: { code: SLOW_CONSUMER_CODE } });
   }
   if (isDatabaseUnavailable(original)) {
     const coded = serviceUnavailable('The database');

@@ -1,0 +1,152 @@
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backendAvailable, createTestBackend, startTestApp, type TestApp, type TestBackend } from '../helpers/test-app.js';
+import { backend } from '../helpers/backends.js';
+import { bearer, connectWs, gql, gqlOk, Subscription, type WsHandle } from '../helpers/clients.js';
+import { createPost, registerUser, type TestUser } from '../helpers/users.js';
+import { OwnRedis, TcpProxy } from '../helpers/faults.js';
+import { eventually, waitForChannelSubscribers } from '../helpers/redis-channels.js';
+import { startHeraldProcesses, type HeraldProcess } from '../helpers/processes.js';
+import { topics } from '../../src/realtime/topics.js';
+
+const POST_UPDATED = 'subscription($postId: ID!) { postUpdated(postId: $postId) { change post { title } } }';
+const UPDATE = 'mutation($id: ID!, $input: UpdatePostInput!) { updatePost(id: $id, input: $input) { id title } }';
+const readyStatus = async (httpUrl: string) => (await fetch(new URL('/ready', httpUrl))).status;
+
+describe.runIf(backend === 'services' && backendAvailable())('faults', () => {
+  const sockets: WsHandle[] = [];
+  afterAll(async () => {
+    await Promise.all(sockets.map((s) => s.dispose()));
+  });
+
+  describe('Redis goes away mid-stream and comes back', () => {
+    let redis: OwnRedis;
+    let app: TestApp;
+    let author: TestUser;
+
+    beforeAll(async () => {
+      redis = await OwnRedis.start();
+      app = await startTestApp({ REDIS_URL: redis.url });
+      author = await registerUser(app, 'fault_redis');
+    });
+    afterAll(async () => {
+      await app?.stop();
+      await redis?.down();
+    });
+
+    it('survives, reports 503 on /ready, stores writes meanwhile, and resumes live subscriptions without reconnecting', async () => {
+      const postId = await createPost(app, author);
+      const ws = connectWs(app, bearer(author.token));
+      sockets.push(ws);
+      let closedEarly = false;
+      void ws.closed.then(() => (closedEarly = true));
+      const sub = new Subscription(ws.client, POST_UPDATED, { postId });
+      await waitForChannelSubscribers(redis.url, app.env.REDIS_PREFIX as string, topics.postUpdated(postId));
+      await gqlOk(app, UPDATE, { id: postId, input: { title: 'before' } }, author.token);
+      await sub.until((d) => d.postUpdated.post?.title === 'before');
+
+      await redis.down();
+      await eventually(async () => (await readyStatus(app.httpUrl)) === 503, 10_000, '/ready 503');
+      // Writes while Redis is gone are stored (their live event cannot be sent; the data is not lost).
+      const during = await gqlOk(app, UPDATE, { id: postId, input: { title: 'during' } }, author.token);
+      expect(during.updatePost.title).toBe('during');
+      expect((await fetch(new URL('/health', app.httpUrl))).status).toBe(200);
+
+      await redis.up();
+      await eventually(async () => (await readyStatus(app.httpUrl)) === 200, 20_000, '/ready 200');
+      await waitForChannelSubscribers(redis.url, app.env.REDIS_PREFIX as string, topics.postUpdated(postId), 1, 15_000);
+      const stored = await gqlOk(app, 'query($id: ID!) { post(id: $id) { title } }', { id: postId }, author.token);
+      expect(stored.post.title).toBe('during');
+      await gqlOk(app, UPDATE, { id: postId, input: { title: 'after' } }, author.token);
+      await sub.until((d) => d.postUpdated.post?.title === 'after', 10_000);
+      expect(closedEarly).toBe(false);
+    });
+  });
+
+  describe('the database goes away and comes back', () => {
+    let proxy: TcpProxy;
+    let shared: TestBackend;
+    let app: TestApp;
+    let author: TestUser;
+
+    beforeAll(async () => {
+      shared = await createTestBackend();
+      const direct = new URL(shared.env.DATABASE_URL as string);
+      proxy = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port || 5432) });
+      const viaProxy = new URL(direct);
+      viaProxy.hostname = '127.0.0.1';
+      viaProxy.port = String(proxy.port);
+      app = await startTestApp({ DATABASE_URL: viaProxy.toString() }, shared);
+      author = await registerUser(app, 'fault_db');
+    });
+    afterAll(async () => {
+      await app?.stop();
+      await proxy?.cut();
+      await shared?.dispose();
+    });
+
+    it('answers SERVICE_UNAVAILABLE while it is gone, keeps the process up, and recovers', async () => {
+      const postId = await createPost(app, author);
+      await proxy.cut();
+      const failed = await gql(app, 'query($id: ID!) { post(id: $id) { title } }', { id: postId }, author.token);
+      expect(failed.errors?.[0]?.extensions?.code, JSON.stringify(failed.errors)).toBe('SERVICE_UNAVAILABLE');
+      const write = await gql(app, UPDATE, { id: postId, input: { title: 'lost?' } }, author.token);
+      expect(write.errors?.[0]?.extensions?.code, JSON.stringify(write.errors)).toBe('SERVICE_UNAVAILABLE');
+      expect(await readyStatus(app.httpUrl)).toBe(503);
+      expect((await fetch(new URL('/health', app.httpUrl))).status).toBe(200);
+
+      await proxy.restore();
+      await eventually(async () => (await gql(app, 'query($id: ID!) { post(id: $id) { title } }', { id: postId }, author.token)).data?.post?.title === 'A post', 20_000, 'database recovery');
+      await gqlOk(app, UPDATE, { id: postId, input: { title: 'recovered' } }, author.token);
+      expect(await readyStatus(app.httpUrl)).toBe(200);
+    });
+  });
+
+  describe('an instance is killed with SIGKILL', () => {
+    let shared: TestBackend;
+    let procs: HeraldProcess[] = [];
+
+    beforeAll(async () => {
+      shared = await createTestBackend();
+      procs = await startHeraldProcesses(2, shared);
+    }, 120_000);
+    afterAll(async () => {
+      await Promise.all(procs.map((p) => p.stop()));
+      await shared?.dispose();
+    });
+
+    it('lets its clients reconnect to another instance (graphql-ws retry) and resubscribe', async () => {
+      const [a, b] = procs as [HeraldProcess, HeraldProcess];
+      const author = await registerUser({ httpUrl: a.httpUrl } as TestApp, 'fault_kill');
+      const postId = await createPost({ httpUrl: a.httpUrl } as TestApp, author);
+      // A load balancer in miniature: the first connection goes to A, reconnects go to B.
+      const urls = [a.wsUrl, b.wsUrl];
+      let attempt = 0;
+      let connectedTo = '';
+      const client = createClient({
+        url: () => urls[Math.min(attempt++, 1)] as string,
+        webSocketImpl: WebSocket,
+        connectionParams: bearer(author.token),
+        retryAttempts: 5,
+        retryWait: async () => new Promise((r) => setTimeout(r, 200)),
+        shouldRetry: () => true,
+        on: { connected: (socket) => (connectedTo = (socket as WebSocket).url) },
+      });
+      try {
+        const sub = new Subscription(client, POST_UPDATED, { postId });
+        await waitForChannelSubscribers(shared.env.REDIS_URL as string, shared.env.REDIS_PREFIX as string, topics.postUpdated(postId));
+        expect(connectedTo).toBe(a.wsUrl);
+
+        a.kill('SIGKILL');
+        expect((await a.waitForExit()).signal).toBe('SIGKILL');
+        await eventually(() => connectedTo === b.wsUrl, 15_000, 'reconnect to B');
+        await waitForChannelSubscribers(shared.env.REDIS_URL as string, shared.env.REDIS_PREFIX as string, topics.postUpdated(postId), 1, 15_000);
+        await gqlOk({ httpUrl: b.httpUrl } as TestApp, UPDATE, { id: postId, input: { title: 'after the crash' } }, author.token);
+        await sub.until((d) => d.postUpdated.post?.title === 'after the crash', 10_000);
+      } finally {
+        await client.dispose();
+      }
+    });
+  });
+});
