@@ -51,6 +51,10 @@ describe.runIf(backend === 'services' && backendAvailable())('faults', () => {
       // Writes while Redis is gone are stored (their live event cannot be sent; the data is not lost).
       const during = await gqlOk(app, UPDATE, { id: postId, input: { title: 'during' } }, author.token);
       expect(during.updatePost.title).toBe('during');
+      // A like and a comment from a reader: their notifications to the author are stored, not lost.
+      const reader = await registerUser(app, 'fault_reader');
+      await gqlOk(app, 'mutation($id: ID!) { likePost(postId: $id) { likeCount } }', { id: postId }, reader.token);
+      await gqlOk(app, 'mutation($id: ID!) { addComment(postId: $id, content: "written while Redis was down") { id } }', { id: postId }, reader.token);
       expect((await fetch(new URL('/health', app.httpUrl))).status).toBe(200);
 
       await redis.up();
@@ -58,6 +62,9 @@ describe.runIf(backend === 'services' && backendAvailable())('faults', () => {
       await waitForChannelSubscribers(redis.url, app.env.REDIS_PREFIX as string, topics.postUpdated(postId), 1, 15_000);
       const stored = await gqlOk(app, 'query($id: ID!) { post(id: $id) { title } }', { id: postId }, author.token);
       expect(stored.post.title).toBe('during');
+      const inbox = await gqlOk(app, '{ notifications(first: 10) { edges { node { notificationType } } } }', {}, author.token);
+      const types = inbox.notifications.edges.map((e: { node: { notificationType: string } }) => e.node.notificationType);
+      expect(types).toEqual(expect.arrayContaining(['POST_LIKED', 'COMMENT_ADDED']));
       await gqlOk(app, UPDATE, { id: postId, input: { title: 'after' } }, author.token);
       await sub.until((d) => d.postUpdated.post?.title === 'after', 10_000);
       expect(closedEarly).toBe(false);
