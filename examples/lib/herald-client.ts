@@ -61,7 +61,7 @@ export async function request<TData, TVars extends Record<string, unknown>>(
 
 /**
  * A graphql-ws client whose `connectionParams` is a function: every (re)connect sends the current
- * token. Close codes worth knowing are logged (see docs/CONNECTING.md).
+ * token. Close codes worth knowing are logged (see the README, "Connecting a client").
  */
 export function connect(options: ExampleOptions): Client {
   return createClient({

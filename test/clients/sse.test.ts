@@ -12,7 +12,7 @@ interface SseMessage {
 }
 
 /**
- * A subscription over Yoga's SSE, exactly as `curl -N` does it (docs/CONNECTING.md): a POST to
+ * A subscription over Yoga's SSE, exactly as `curl -N` does it (README, "Connecting a client"): a POST to
  * /graphql with `Accept: text/event-stream` and the `Authorization` header, read as a stream of
  * `event:`/`data:` blocks. Yields messages until the caller stops.
  */
