@@ -19,6 +19,7 @@ import { schema } from './schema.js';
 import { createContextFactory } from './transport/context-factory.js';
 import { createHeraldYoga, type HeraldYoga } from './transport/yoga.js';
 import { queryLimitPlugins } from './transport/query-limits.js';
+import { SharedSubscriptions } from './transport/shared-subscriptions.js';
 import { attachWebSocketTransport, type ConnectionLifecycle, type WebSocketTransport } from './transport/ws.js';
 import { handleProbe } from './transport/probes.js';
 import { handleMetrics } from './transport/metrics.js';
@@ -84,7 +85,8 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
       config,
       logger,
       context: createContextFactory({ services, pubsub, trustedProxies: config.trustedProxies }),
-      plugins: queryLimitPlugins(config.graphqlLimits),
+      // Subscription events are executed once per shape and shared (shared-subscriptions.ts).
+      plugins: [...queryLimitPlugins(config.graphqlLimits), new SharedSubscriptions().plugin()],
     });
     const server = createServer((req, res) => void route(req, res));
     // Records, per-user cap, limits and metrics; it also forwards opens/closes to ConnectionEvents.

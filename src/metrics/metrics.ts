@@ -66,10 +66,23 @@ export class HeraldMetrics {
       streamOpened: (topic) => this.openStreams.inc({ topic }),
       streamClosed: (topic) => this.openStreams.dec({ topic }),
       delivered: (topic, publishedAtMs) => {
-        this.eventsDelivered.inc({ topic });
-        if (Number.isFinite(publishedAtMs)) this.deliveryLatency.observe({ topic }, Math.max(0, Date.now() - publishedAtMs) / 1000);
+        const child = this.deliveryChild(topic);
+        child.delivered.inc();
+        if (Number.isFinite(publishedAtMs)) child.latency.observe(Math.max(0, Date.now() - publishedAtMs) / 1000);
       },
     };
+  }
+
+  // `delivered` runs once per event per subscriber: resolve the labelled children once per topic
+  // instead of hashing the label set on every call.
+  private readonly deliveryChildren = new Map<string, { delivered: Counter.Internal; latency: Histogram.Internal<'topic'> }>();
+  private deliveryChild(topic: string): { delivered: Counter.Internal; latency: Histogram.Internal<'topic'> } {
+    let child = this.deliveryChildren.get(topic);
+    if (!child) {
+      child = { delivered: this.eventsDelivered.labels({ topic }), latency: this.deliveryLatency.labels({ topic }) };
+      this.deliveryChildren.set(topic, child);
+    }
+    return child;
   }
 
   /** Prometheus text exposition format. */

@@ -1,7 +1,7 @@
 import type { PubSubEngine } from './engine.js';
 import { newEventIdentity } from './event-id.js';
 import { EventStream, type OverflowPolicy } from './event-stream.js';
-import { type Topic, type TopicEvent, type TopicKey, type TopicPayloads } from './topics.js';
+import { type EventIdentity, type Topic, type TopicEvent, type TopicKey, type TopicPayloads } from './topics.js';
 
 export interface StreamLimits {
   readonly capacity: number;
@@ -58,7 +58,7 @@ export class PubSub {
       overflow: options.overflow ?? 'fail',
       filter: options.filter,
       onDrop: (reason) => this.observer.dropped?.(topic.key, reason),
-      onDeliver: (event) => this.observer.delivered?.(topic.key, Date.parse(event.timestamp)),
+      onDeliver: (event) => this.observer.delivered?.(topic.key, publishedAtMs(event)),
       onClose: () => {
         closed = true;
         unsubscribe?.();
@@ -70,7 +70,7 @@ export class PubSub {
     try {
       unsubscribe = await this.engine.subscribe(this.namespace + topic.channel, (message) => {
         const event = message as TopicEvent<K>;
-        stream.push(event, Date.parse(event.timestamp) || Date.now());
+        stream.push(event, publishedAtMs(event) || Date.now());
       });
     } catch (error) {
       stream.end();
@@ -99,4 +99,18 @@ export class PubSub {
   close(): Promise<void> {
     return this.engine.close();
   }
+}
+
+// One event object reaches every local subscriber of its channel in a row: remember the last parse
+// instead of parsing the same ISO timestamp twice per subscriber.
+let lastEvent: EventIdentity | null = null;
+let lastPublishedAt = Number.NaN;
+
+/** The event's publication time in ms since the epoch (NaN when its timestamp does not parse). */
+function publishedAtMs(event: EventIdentity): number {
+  if (event !== lastEvent) {
+    lastPublishedAt = Date.parse(event.timestamp);
+    lastEvent = event;
+  }
+  return lastPublishedAt;
 }
