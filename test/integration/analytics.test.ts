@@ -99,13 +99,15 @@ describe.runIf(backendAvailable())('analytics dashboard over graphql-ws', () => 
 
   it('coalesces a burst of 50 page views into far fewer updates, the last carrying all 50', async () => {
     const sub = dashboardFor(staff);
-    const first = (await sub.until(() => true)).analyticsDashboard;
+    await sub.until(() => true);
+    // The opening snapshot may be a shared one up to ANALYTICS_MIN_INTERVAL old: take the base from a fresh query.
+    const first = (await gqlOk<AnalyticsQuery>(app, ANALYTICS, {}, staff.token)).analytics;
     const target = first.pageViewsLastHour + 50;
     await Promise.all(Array.from({ length: 50 }, (_, i) => gqlOk(app, TRACK, { path: `/burst/${i % 5}` }, staff.token)));
     let updates = 0;
     const last = await sub.until((d) => {
       updates++;
-      return d.analyticsDashboard.pageViewsLastHour === target;
+      return d.analyticsDashboard.pageViewsLastHour >= target;
     }, 10_000);
     expect(last.analyticsDashboard.pageViewsToday).toBe(first.pageViewsToday + 50);
     expect(updates).toBeLessThan(10);

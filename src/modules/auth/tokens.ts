@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createSecretKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Role } from '../../generated/prisma/enums.js';
 
@@ -28,13 +28,24 @@ export class TokenError extends Error {
 }
 
 const ALGORITHM = 'HS256';
+
+const secretKeys = new Map<string, KeyObject>();
+/** jsonwebtoken turns a string secret into a KeyObject on every call; profiles showed it, so build it once. */
+function keyFor(secret: string): KeyObject {
+  let key = secretKeys.get(secret);
+  if (!key) {
+    key = createSecretKey(Buffer.from(secret, 'utf8'));
+    secretKeys.set(secret, key);
+  }
+  return key;
+}
 const ROLES: ReadonlySet<string> = new Set(['READER', 'AUTHOR', 'STAFF']);
 
 export function signAccessToken(settings: TokenSettings, claims: Omit<AccessClaims, 'expiresAt'>, now = Date.now()) {
   const expiresAt = Math.floor((now + settings.accessTtlMs) / 1000) * 1000;
   const token = jwt.sign(
     { role: claims.role, sid: claims.sessionId, typ: 'access', iat: Math.floor(now / 1000), exp: expiresAt / 1000 },
-    settings.secret,
+    keyFor(settings.secret),
     { algorithm: ALGORITHM, issuer: settings.issuer, audience: settings.audience, subject: claims.userId, jwtid: randomUUID() },
   );
   return { token, expiresAt: new Date(expiresAt) };
@@ -47,7 +58,7 @@ export function signAccessToken(settings: TokenSettings, claims: Omit<AccessClai
 export function verifyAccessToken(settings: TokenSettings, token: string, now = Date.now()): AccessClaims {
   let payload: string | jwt.JwtPayload;
   try {
-    payload = jwt.verify(token, settings.secret, {
+    payload = jwt.verify(token, keyFor(settings.secret), {
       algorithms: [ALGORITHM],
       issuer: settings.issuer,
       audience: settings.audience,
