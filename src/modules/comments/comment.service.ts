@@ -1,4 +1,5 @@
 import type { PrismaClient } from '../../data/db.js';
+import { EventScopedLoader } from '../../util/event-scoped-loader.js';
 import { Prisma, type Comment } from '../../generated/prisma/client.js';
 import type { CommentStatus } from '../../generated/prisma/enums.js';
 import { badInput, forbidden, notFound } from '../../errors.js';
@@ -10,8 +11,6 @@ import { moderates } from './comment-visibility.js';
 
 export const COMMENT_MAX_CHARS = 5000;
 const PAGE_MAX = 100;
-/** How long one event's loaded comment is shared between its subscribers. */
-const EVENT_LOAD_TTL_MS = 2_000;
 /** Conditional status changes retried this often when a concurrent moderator got there first. */
 const TRANSITION_ATTEMPTS = 5;
 
@@ -21,7 +20,7 @@ const TRANSITION_ATTEMPTS = 5;
  * approved-comment count exact and tells the notifications module.
  */
 export class CommentService {
-  private readonly eventLoads = new Map<string, Promise<Comment | null>>();
+  private readonly eventLoads = new EventScopedLoader<Comment | null>((id) => this.db.comment.findUnique({ where: { id } }));
 
   constructor(
     private readonly db: PrismaClient,
@@ -100,14 +99,7 @@ export class CommentService {
 
   /** The comment for one event, loaded once and shared by every subscriber of that event. */
   loadForEvent(commentId: string, eventId: string): Promise<Comment | null> {
-    const key = `${commentId}:${eventId}`;
-    let pending = this.eventLoads.get(key);
-    if (!pending) {
-      pending = this.db.comment.findUnique({ where: { id: commentId } });
-      this.eventLoads.set(key, pending);
-      setTimeout(() => this.eventLoads.delete(key), EVENT_LOAD_TTL_MS).unref();
-    }
-    return pending;
+    return this.eventLoads.get(`${commentId}:${eventId}`, commentId);
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { PrismaClient } from '../../data/db.js';
+import { EventScopedLoader } from '../../util/event-scoped-loader.js';
 import { Prisma, type Notification, type Post } from '../../generated/prisma/client.js';
 import type { NotificationType } from '../../generated/prisma/enums.js';
 import { badInput, notFound } from '../../errors.js';
@@ -44,8 +45,6 @@ interface NewNotification {
 }
 
 export const PAGE_MAX = 100;
-/** How long one event's loaded row is shared between its subscribers. */
-const EVENT_LOAD_TTL_MS = 2_000;
 
 /**
  * Stores notifications, then (through the publish-notification-events extension) publishes them.
@@ -53,7 +52,7 @@ const EVENT_LOAD_TTL_MS = 2_000;
  * readers; each reader's read state lives in NotificationRead rows and User.broadcastsReadBefore.
  */
 export class NotificationService implements PostEventsSink, CommentNotifier {
-  private readonly eventLoads = new Map<string, Promise<Notification | null>>();
+  private readonly eventLoads = new EventScopedLoader<Notification | null>((id) => this.db.notification.findUnique({ where: { id } }));
 
   constructor(
     private readonly db: PrismaClient,
@@ -214,13 +213,7 @@ export class NotificationService implements PostEventsSink, CommentNotifier {
    * event shares one load: a broadcast to 5,000 sockets costs one query on each instance, not 5,000.
    */
   async loadForEvent(event: TopicEvent<'notificationCreated'> | TopicEvent<'broadcastNotificationCreated'>): Promise<NotificationView> {
-    let pending = this.eventLoads.get(event.notificationId);
-    if (!pending) {
-      pending = this.db.notification.findUnique({ where: { id: event.notificationId } });
-      this.eventLoads.set(event.notificationId, pending);
-      setTimeout(() => this.eventLoads.delete(event.notificationId), EVENT_LOAD_TTL_MS).unref();
-    }
-    const notification = await pending;
+    const notification = await this.eventLoads.get(event.notificationId, event.notificationId);
     if (!notification) throw notFound('Notification');
     return { notification, readAt: null, eventId: event.eventId, timestamp: event.timestamp };
   }

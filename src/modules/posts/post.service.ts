@@ -1,4 +1,5 @@
 import type { PrismaClient } from '../../data/db.js';
+import { EventScopedLoader } from '../../util/event-scoped-loader.js';
 import type { Post } from '../../generated/prisma/client.js';
 import { badInput, notFound } from '../../errors.js';
 import type { PubSub } from '../../realtime/pubsub.js';
@@ -23,12 +24,10 @@ const TITLE_MAX = 200;
 const CONTENT_MAX = 100_000;
 /** Stats changes per post are published at most this often (the rest coalesce). */
 export const STATS_PUBLISH_INTERVAL_MS = 200;
-/** How long one event's loaded post is shared between its subscribers. */
-const EVENT_LOAD_TTL_MS = 2_000;
 
 export class PostService {
   private readonly authorCache = new Map<string, string>();
-  private readonly eventLoads = new Map<string, Promise<Post | null>>();
+  private readonly eventLoads = new EventScopedLoader<Post | null>((id) => this.db.post.findUnique({ where: { id } }));
   private readonly stats: PostStatsStore;
   private readonly statsCoalescer: Coalescer<string>;
   private sink: PostEventsSink | null = null;
@@ -107,14 +106,7 @@ export class PostService {
    * subscribers costs one query, not 5,000).
    */
   loadForEvent(postId: string, eventId: string): Promise<Post | null> {
-    const key = `${postId}:${eventId}`;
-    let pending = this.eventLoads.get(key);
-    if (!pending) {
-      pending = this.db.post.findUnique({ where: { id: postId } });
-      this.eventLoads.set(key, pending);
-      setTimeout(() => this.eventLoads.delete(key), EVENT_LOAD_TTL_MS).unref();
-    }
-    return pending;
+    return this.eventLoads.get(`${postId}:${eventId}`, postId);
   }
 
   /** Author id of a post (cached: it never changes), or null when the post does not exist. */

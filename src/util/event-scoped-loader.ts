@@ -1,0 +1,26 @@
+/** How long one event's loaded row is shared between its subscribers. */
+const DEFAULT_TTL_MS = 2_000;
+
+/**
+ * Loads a row once per event and shares the promise with every subscriber of that event for a short
+ * while: a fan-out to 5,000 subscribers costs one query, not 5,000.
+ */
+export class EventScopedLoader<T> {
+  private readonly pending = new Map<string, Promise<T>>();
+
+  constructor(
+    private readonly load: (id: string) => Promise<T>,
+    private readonly ttlMs = DEFAULT_TTL_MS,
+  ) {}
+
+  /** `key` identifies the event (event id plus row id); `id` is what `load` needs. */
+  get(key: string, id: string): Promise<T> {
+    let promise = this.pending.get(key);
+    if (!promise) {
+      promise = this.load(id);
+      this.pending.set(key, promise);
+      setTimeout(() => this.pending.delete(key), this.ttlMs).unref();
+    }
+    return promise;
+  }
+}
