@@ -43,7 +43,6 @@ export interface AppRuntime {
   readonly yoga: HeraldYoga;
   readonly server: Server;
   readonly ws: WebSocketTransport;
-  readonly redis: RedisClient | null;
   readonly databaseUrl: string;
 }
 
@@ -74,7 +73,7 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
     if (embedded) await embedded.closeSocket();
 
     const metrics = new HeraldMetrics({ instance: config.instanceId });
-    const { pubsub, redis, stateRedis } = openPubSub(config, logger, metrics);
+    const { pubsub, stateRedis } = openPubSub(config, logger, metrics);
     const baseDb = createPrismaClient(embedded ? { kind: 'embedded', pglite: embedded.pglite } : { kind: 'postgresql', url: databaseUrl, poolSize: 10 });
     const db = baseDb.$extends(publishPostEvents(pubsub, logger)).$extends(publishCommentEvents(pubsub, logger)).$extends(publishNotificationEvents(pubsub, logger)) as unknown as PrismaClient;
     const connectionEvents = new ConnectionEvents();
@@ -121,7 +120,7 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
       });
     });
     const bound = (server.address() as AddressInfo).port;
-    runtime = { db, pubsub, services, yoga, server, ws, redis, databaseUrl };
+    runtime = { db, pubsub, services, yoga, server, ws, databaseUrl };
     logger.info({ port: bound, ms: Date.now() - startedAt, pubsub: pubsub.kind, database: embedded ? 'embedded' : 'postgresql' }, `Herald listening on http://localhost:${bound}/graphql`);
     return bound;
   }
@@ -138,7 +137,6 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
       for (const cleanup of cleanups.splice(0)) await cleanup();
       await current.services.stop();
       await current.pubsub.close();
-      if (current.redis) await current.redis.quit().catch(() => current.redis?.disconnect());
       await current.db.$disconnect();
     }
     if (embedded) {
@@ -159,15 +157,15 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
   };
 }
 
-/** Redis (three connections: publish, subscribe, state commands) when configured, else in-process. */
-function openPubSub(config: Config, logger: Logger, metrics: HeraldMetrics): { pubsub: PubSub; redis: RedisClient | null; stateRedis: RedisClient | null } {
+/** Redis (two connections: publish + state commands, subscribe) when configured, else in-process. */
+function openPubSub(config: Config, logger: Logger, metrics: HeraldMetrics): { pubsub: PubSub; stateRedis: RedisClient | null } {
   const limits = { capacity: config.ws.queueCapacity, expiryMs: config.ws.eventExpiryMs };
   const target = { url: config.redisUrl, clusterNodes: config.redisClusterNodes };
   if (!config.redisUrl && !config.redisClusterNodes?.length) {
-    return { pubsub: new PubSub(createMemoryEngine(), limits, config.redisPrefix, metrics.pubsubObserver()), redis: null, stateRedis: null };
+    return { pubsub: new PubSub(createMemoryEngine(), limits, config.redisPrefix, metrics.pubsubObserver()), stateRedis: null };
   }
   const publisher = connectRedis(target, 'publisher', logger);
   const subscriber = connectRedis(target, 'subscriber', logger);
   // Publisher doubles as the command connection: both only send commands, and one fewer socket per instance.
-  return { pubsub: new PubSub(createRedisEngine(publisher, subscriber), limits, config.redisPrefix, metrics.pubsubObserver()), redis: null, stateRedis: publisher };
+  return { pubsub: new PubSub(createRedisEngine(publisher, subscriber), limits, config.redisPrefix, metrics.pubsubObserver()), stateRedis: publisher };
 }
