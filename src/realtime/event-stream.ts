@@ -15,7 +15,7 @@ export interface EventStreamOptions<T> {
   /** Called for each dropped event, with why; feeds metrics. */
   readonly onDrop?: (reason: 'overflow' | 'expired') => void;
   /** Called for each event handed to the consumer; feeds delivery metrics. */
-  readonly onDeliver?: (value: T) => void;
+  readonly onDeliver?: (value: T, at: number) => void;
   /** Called once when the consumer stops (return/throw) or the stream fails. */
   readonly onClose?: () => void;
   /** Events for which this returns false are never queued. */
@@ -56,7 +56,7 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
       const resolve = this.waiting;
       this.waiting = null;
       this.waitingReject = null;
-      this.options.onDeliver?.(value);
+      this.options.onDeliver?.(value, at);
       resolve({ value, done: false });
       return true;
     }
@@ -107,7 +107,7 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
         this.options.onDrop?.('expired');
         continue;
       }
-      this.options.onDeliver?.(item.value);
+      this.options.onDeliver?.(item.value, item.at);
       return Promise.resolve({ value: item.value, done: false });
     }
     if (this.failure) {

@@ -19,7 +19,7 @@ export interface PubSubObserver {
   dropped?(key: TopicKey, reason: 'overflow' | 'expired'): void;
   streamOpened?(key: TopicKey): void;
   streamClosed?(key: TopicKey): void;
-  /** An event handed to a subscriber; `publishedAtMs` is its timestamp (publish→deliver latency). */
+  /** An event handed to a subscriber; `publishedAtMs` is its publication time (publish→deliver latency). */
   delivered?(key: TopicKey, publishedAtMs: number): void;
 }
 
@@ -52,17 +52,20 @@ export class PubSub {
   async subscribe<K extends TopicKey>(topic: Topic<K>, options: SubscribeOptions<K> = {}): Promise<EventStream<TopicEvent<K>>> {
     let unsubscribe: (() => void) | undefined;
     let closed = false;
+    // Counted in `open` only once listening, so a stream that never got there is never subtracted.
+    let counted = false;
     const stream = new EventStream<TopicEvent<K>>({
       capacity: this.limits.capacity,
       expiryMs: this.limits.expiryMs,
       overflow: options.overflow ?? 'fail',
       filter: options.filter,
       onDrop: (reason) => this.observer.dropped?.(topic.key, reason),
-      onDeliver: (event) => this.observer.delivered?.(topic.key, publishedAtMs(event)),
+      // `at` is the publication time the stream parsed when the event arrived: no second parse per delivery.
+      onDeliver: (_event, at) => this.observer.delivered?.(topic.key, at),
       onClose: () => {
         closed = true;
         unsubscribe?.();
-        this.open.set(topic.key, (this.open.get(topic.key) ?? 1) - 1);
+        if (counted) this.open.set(topic.key, (this.open.get(topic.key) ?? 1) - 1);
         this.observer.streamClosed?.(topic.key);
       },
     });
@@ -78,7 +81,10 @@ export class PubSub {
     }
     // The consumer may have gone while Redis confirmed the subscription.
     if (closed) unsubscribe();
-    else this.open.set(topic.key, (this.open.get(topic.key) ?? 0) + 1);
+    else {
+      counted = true;
+      this.open.set(topic.key, (this.open.get(topic.key) ?? 0) + 1);
+    }
     return stream;
   }
 
@@ -87,7 +93,7 @@ export class PubSub {
     return this.engine.subscribe(this.namespace + topic.channel, (message) => handler(message as TopicEvent<K>));
   }
 
-  /** Streams of this topic kind currently listening on this instance (tests wait on it; metrics read it). */
+  /** Streams of this topic kind currently listening on this instance (tests wait on it). */
   openStreams(key: TopicKey): number {
     return this.open.get(key) ?? 0;
   }
