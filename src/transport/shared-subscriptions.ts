@@ -13,10 +13,10 @@ import {
   type GraphQLField,
   type GraphQLNamedType,
   type GraphQLSchema,
-  type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { isAsyncIterable, mapAsyncIterator, type Plugin } from 'graphql-yoga';
+import { operationOf, rootFieldOf } from './operation.js';
 import type { Context } from '../context.js';
 
 /**
@@ -42,14 +42,7 @@ export const VIEWER_DEPENDENT_FIELDS: ReadonlySet<string> = new Set([
  */
 export const VIEWER_SCOPED_ROOT_FIELDS: ReadonlySet<string> = new Set(['notifications']);
 
-type MaybePromise<T> = T | Promise<T>;
-type Executed = MaybePromise<ExecutionResult>;
-
-/** How many executions ran and how many deliveries reused one; read by tests and diagnostics. */
-export interface SharedExecutionStats {
-  executions: number;
-  reused: number;
-}
+type Executed = ExecutionResult | Promise<ExecutionResult>;
 
 /**
  * Executes each subscription event once per shape (document, operation, variables, viewer scope) and
@@ -62,7 +55,6 @@ export interface SharedExecutionStats {
  * let through. Both engines hand one event object to every local listener of a channel.
  */
 export class SharedSubscriptions {
-  readonly stats: SharedExecutionStats = { executions: 0, reused: 0 };
   private readonly results = new WeakMap<object, Map<string, Executed>>();
   private readonly documentIds = new WeakMap<DocumentNode, number>();
   private readonly viewerDependence = new WeakMap<DocumentNode, Map<string, boolean>>();
@@ -82,14 +74,14 @@ export class SharedSubscriptions {
     const source = await createSourceEventStream(args);
     if (!isAsyncIterable(source)) return source;
     const shape = this.shapeOf(args);
-    return mapEvents(source, (event) => this.executeFor(args, shape, event));
+    return mapAsyncIterator(source, (event) => this.executeFor(args, shape, event));
   }
 
   /** The sharing key of one subscription, computed once when it starts. */
   shapeOf(args: ExecutionArgs): string {
     const operationName = args.operationName ?? '';
     const viewer = (args.contextValue as Partial<Context> | undefined)?.viewer ?? null;
-    const root = rootFieldOf(args.document, args.operationName);
+    const root = rootFieldOf(operationOf(args.document, args.operationName));
     const perViewer = root === null || VIEWER_SCOPED_ROOT_FIELDS.has(root) || this.isViewerDependent(args.schema, args.document, operationName);
     const scope = perViewer ? (viewer ? `viewer:${viewer.id}:${viewer.role}` : 'anonymous') : 'any';
     return `${this.documentId(args.document)}\u0000${operationName}\u0000${canonicalJson(args.variableValues ?? {})}\u0000${scope}`;
@@ -103,11 +95,7 @@ export class SharedSubscriptions {
       this.results.set(event, byShape);
     }
     const cached = byShape.get(shape);
-    if (cached !== undefined) {
-      this.stats.reused++;
-      return cached;
-    }
-    this.stats.executions++;
+    if (cached !== undefined) return cached;
     const result = execute({ ...args, rootValue: event });
     byShape.set(shape, result);
     return result;
@@ -193,20 +181,6 @@ function isComposite(type: GraphQLNamedType): type is GraphQLCompositeType {
   return isObjectType(type) || isAbstractType(type);
 }
 
-function operationOf(document: DocumentNode, operationName: string | null | undefined): OperationDefinitionNode | null {
-  for (const definition of document.definitions) {
-    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
-    if (operationName && definition.name?.value !== operationName) continue;
-    return definition;
-  }
-  return null;
-}
-
-function rootFieldOf(document: DocumentNode, operationName: string | null | undefined): string | null {
-  const selection = operationOf(document, operationName)?.selectionSet.selections[0];
-  return selection?.kind === Kind.FIELD ? selection.name.value : null;
-}
-
 /** JSON with object keys sorted, so `{a, b}` and `{b, a}` are one shape. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
@@ -218,39 +192,4 @@ export function canonicalJson(value: unknown): string {
     return `{${entries.join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
-}
-
-function isAsyncIterable<T>(value: unknown): value is AsyncIterable<T> {
-  return typeof (value as AsyncIterable<T> | null)?.[Symbol.asyncIterator] === 'function';
-}
-
-/** Maps each event of `source` in order; closing the result closes `source` (as graphql-js does). */
-function mapEvents<T, R>(source: AsyncIterable<T>, map: (value: T) => MaybePromise<R>): AsyncIterableIterator<R> {
-  const iterator = source[Symbol.asyncIterator]();
-  const close = async () => {
-    await iterator.return?.();
-  };
-  return {
-    async next() {
-      const item = await iterator.next();
-      if (item.done) return { value: undefined, done: true };
-      try {
-        return { value: await map(item.value), done: false };
-      } catch (error) {
-        await close().catch(() => undefined);
-        throw error;
-      }
-    },
-    async return() {
-      await close();
-      return { value: undefined, done: true };
-    },
-    async throw(error?: unknown) {
-      await close();
-      throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
 }

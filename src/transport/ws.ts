@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
-import { GraphQLError, type DocumentNode, type ExecutionArgs, type OperationTypeNode } from 'graphql';
+import { GraphQLError, type ExecutionArgs, type OperationTypeNode } from 'graphql';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Services } from '../services.js';
@@ -12,6 +12,7 @@ import type { RequestOrigin } from '../context.js';
 import type { Viewer } from '../modules/auth/viewer.js';
 import { TokenError, parseBearer } from '../modules/auth/tokens.js';
 import { clientAddress } from './client-address.js';
+import { operationOf, rootFieldOf } from './operation.js';
 import { isOriginAllowed } from './origin.js';
 import { CloseCode } from './close-codes.js';
 import { guardSendBuffer, isSlowConsumerError } from './send-guard.js';
@@ -173,8 +174,9 @@ export function attachWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
-        const field = rootFieldOf(document, payload.operationName) ?? 'unknown';
-        const kind = operationKindOf(document, payload.operationName);
+        const operation = operationOf(document, payload.operationName);
+        const field = rootFieldOf(operation) ?? 'unknown';
+        const kind = operation?.operation;
         // WS_JWT_AUTH_REQUIRED: anonymous sockets are admitted so `health` works, and nothing else does.
         if (!viewer && config.ws.authRequired && field !== 'health' && field !== '__typename') {
           return [new GraphQLError('This WebSocket needs an access token (connectionParams.authorization)', { extensions: { code: 'UNAUTHENTICATED' } })];
@@ -278,25 +280,6 @@ async function operationViewer(extensions: Record<string, unknown> | null | unde
     if (error instanceof TokenError) return new GraphQLError(error.message, { extensions: { code: 'UNAUTHENTICATED', reason: error.reason } });
     throw error;
   }
-}
-
-function rootFieldOf(document: DocumentNode, operationName: string | null | undefined): string | null {
-  for (const definition of document.definitions) {
-    if (definition.kind !== 'OperationDefinition') continue;
-    if (operationName && definition.name?.value !== operationName) continue;
-    const selection = definition.selectionSet.selections[0];
-    return selection?.kind === 'Field' ? selection.name.value : null;
-  }
-  return null;
-}
-
-function operationKindOf(document: DocumentNode, operationName: string | null | undefined): OperationTypeNode | undefined {
-  for (const definition of document.definitions) {
-    if (definition.kind !== 'OperationDefinition') continue;
-    if (operationName && definition.name?.value !== operationName) continue;
-    return definition.operation;
-  }
-  return undefined;
 }
 
 function rejectUpgrade(socket: Duplex, status: number, text: string): void {
