@@ -47,8 +47,7 @@ export function maskError(error: unknown, message: string, isDev: boolean): Erro
   const outer = asErrorLike(error);
   const original = asErrorLike(outer?.originalError) ?? outer;
   const located = { nodes: outer?.nodes, path: outer?.path };
-  const code = codeOf(original) ?? (outer?.originalError ? null : codeOf(outer));
-  if (code && isGraphQLError(original)) {
+  if (codeOf(original) && isGraphQLError(original)) {
     return new GraphQLError(String(original?.message ?? message), { ...located, extensions: original?.extensions });
   }
   if (original?.name === 'SlowConsumerError') {
@@ -60,8 +59,9 @@ export function maskError(error: unknown, message: string, isDev: boolean): Erro
     return new GraphQLError(coded.message, { ...located, extensions: coded.extensions });
   }
   // Parse and validation errors carry no original error and are safe to show as they are.
-  if (isGraphQLError(outer) && !outer?.originalError && error instanceof Error) return error;
-  if (isGraphQLError(outer) && !outer?.originalError) return new GraphQLError(String(outer?.message), { ...located, extensions: outer?.extensions });
+  if (isGraphQLError(outer) && !outer?.originalError) {
+    return error instanceof Error ? error : new GraphQLError(String(outer?.message), { ...located, extensions: outer?.extensions });
+  }
   return new GraphQLError(message, {
     ...located,
     extensions: { code: 'INTERNAL_SERVER_ERROR', ...(isDev && typeof original?.message === 'string' ? { detail: original.message } : {}) },

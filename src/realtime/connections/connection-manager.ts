@@ -86,12 +86,6 @@ export class ConnectionManager {
     return mergeSnapshots(stored, this.snapshot(), topUsers);
   }
 
-  /** Ids of instances whose snapshot is still live (the cleanup finalises records of the others). */
-  async liveInstanceIds(): Promise<string[]> {
-    const stored = await this.stats.all();
-    return [...new Set([this.deps.config.instanceId, ...stored.map((s) => s.instanceId)])];
-  }
-
   /** Call before the transport closes its sockets: every close from now on is recorded as 1001. */
   beginShutdown(): void {
     this.shuttingDown = true;

@@ -54,7 +54,10 @@ export class ConnectionRecords {
     const batch = [...this.touched];
     this.touched.clear();
     // Every row gets the newest time of the batch's second: precise enough for "last seen", one statement.
-    const at = new Date(Math.max(...batch.map(([, t]) => t)));
+    // A loop, not Math.max(...spread): spreading one argument per connection overflows the stack at ~10^5.
+    let newest = 0;
+    for (const [, t] of batch) if (t > newest) newest = t;
+    const at = new Date(newest);
     await this.track(
       this.db.webSocketConnection.updateMany({
         where: { id: { in: batch.map(([id]) => id) }, closedAt: null },
