@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../../data/db.js';
 import { EventScopedLoader } from '../../util/event-scoped-loader.js';
+import { TickBatchLoader } from '../../util/tick-batch-loader.js';
 import type { Post } from '../../generated/prisma/client.js';
 import { badInput, notFound } from '../../errors.js';
 import type { PubSub } from '../../realtime/pubsub.js';
@@ -28,6 +29,8 @@ export const STATS_PUBLISH_INTERVAL_MS = 200;
 export class PostService {
   private readonly authorCache = new Map<string, string>();
   private readonly eventLoads = new EventScopedLoader<Post | null>((id) => this.db.post.findUnique({ where: { id } }));
+  /** Lookups of one tick share a query (a comment list or a fan-out resolving `Comment.post`). */
+  private readonly byId = new TickBatchLoader<Post>((ids) => this.db.post.findMany({ where: { id: { in: ids } } }));
   private readonly stats: PostStatsStore;
   private readonly statsCoalescer: Coalescer<string>;
   private sink: PostEventsSink | null = null;
@@ -75,7 +78,7 @@ export class PostService {
   /** The post if it exists and the viewer may see it, else null. */
   async find(id: string, viewer: Viewer | null): Promise<Post | null> {
     if (!isUuid(id)) return null;
-    const post = await this.db.post.findUnique({ where: { id } });
+    const post = await this.byId.load(id);
     return post && canSeePost(post, viewer) ? post : null;
   }
 

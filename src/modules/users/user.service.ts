@@ -2,24 +2,19 @@ import type { PrismaClient } from '../../data/db.js';
 import type { User } from '../../generated/prisma/client.js';
 import type { Role } from '../../generated/prisma/enums.js';
 import { notFound } from '../../errors.js';
+import { TickBatchLoader } from '../../util/tick-batch-loader.js';
 
-/** Batches the user lookups of one tick into one query: a list of 50 comments costs one query, not 50. */
+/** Users by id (batched per tick), by email, and role changes. */
 export class UserService {
-  private pending = new Map<string, { resolve: (u: User | null) => void; reject: (e: unknown) => void }[]>();
-  private scheduled = false;
+  private readonly users: TickBatchLoader<User>;
 
-  constructor(private readonly db: PrismaClient) {}
+  constructor(private readonly db: PrismaClient) {
+    this.users = new TickBatchLoader((ids) => this.db.user.findMany({ where: { id: { in: ids } } }));
+  }
 
+  /** Lookups made in the same tick share one query. */
   byId(id: string): Promise<User | null> {
-    return new Promise((resolve, reject) => {
-      const waiters = this.pending.get(id) ?? [];
-      waiters.push({ resolve, reject });
-      this.pending.set(id, waiters);
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.flush());
-      }
-    });
+    return this.users.load(id);
   }
 
   async require(id: string): Promise<User> {
@@ -36,18 +31,5 @@ export class UserService {
 
   byEmail(email: string): Promise<User | null> {
     return this.db.user.findUnique({ where: { email: email.trim().toLowerCase() } });
-  }
-
-  private async flush(): Promise<void> {
-    const batch = this.pending;
-    this.pending = new Map();
-    this.scheduled = false;
-    try {
-      const users = await this.db.user.findMany({ where: { id: { in: [...batch.keys()] } } });
-      const byId = new Map(users.map((u) => [u.id, u]));
-      for (const [id, waiters] of batch) for (const w of waiters) w.resolve(byId.get(id) ?? null);
-    } catch (error) {
-      for (const waiters of batch.values()) for (const w of waiters) w.reject(error);
-    }
   }
 }
