@@ -75,9 +75,15 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
     const metrics = new HeraldMetrics({ instance: config.instanceId });
     const { pubsub, stateRedis } = openPubSub(config, logger, metrics);
     const baseDb = createPrismaClient(embedded ? { kind: 'embedded', pglite: embedded.pglite } : { kind: 'postgresql', url: databaseUrl, poolSize: 10 });
-    const db = baseDb.$extends(publishPostEvents(pubsub, logger)).$extends(publishCommentEvents(pubsub, logger)).$extends(publishNotificationEvents(pubsub, logger)) as unknown as PrismaClient;
+    // Comment events need the post's author; PostService caches it, but it is built on this client: bind late.
+    let postAuthorOf: (postId: string) => Promise<string | null> = async () => null;
+    const db = baseDb
+      .$extends(publishPostEvents(pubsub, logger))
+      .$extends(publishCommentEvents(pubsub, logger, (postId) => postAuthorOf(postId)))
+      .$extends(publishNotificationEvents(pubsub, logger)) as unknown as PrismaClient;
     const connectionEvents = new ConnectionEvents();
     const services = createServices({ config, db, pubsub, redis: stateRedis, logger, connectionEvents, metrics });
+    postAuthorOf = (postId) => services.posts.authorIdOf(postId);
 
     const yoga = createHeraldYoga({
       schema,

@@ -11,7 +11,8 @@ interface CommentRow {
   status: CommentStatus;
 }
 
-const AUTHOR_CACHE_MAX = 100_000;
+/** The post's author id (PostService.authorIdOf: cached, a post's author never changes). */
+export type PostAuthorLookup = (postId: string) => Promise<string | null>;
 
 /**
  * The old system's comment signals: after `comment.create` commits, publish `commentAdded`; after a
@@ -19,52 +20,38 @@ const AUTHOR_CACHE_MAX = 100_000;
  * so subscription filters decide visibility without a query per subscriber. Publishing is awaited, so
  * when the mutation answers, its event is already on its way.
  */
-export function publishCommentEvents(pubsub: PubSub, logger: Logger) {
-  return Prisma.defineExtension((client) => {
-    // A post's author never changes: one lookup per post, not per event.
-    const postAuthors = new Map<string, string>();
-    async function postAuthorOf(postId: string): Promise<string | null> {
-      const cached = postAuthors.get(postId);
-      if (cached) return cached;
-      const post = await client.post.findUnique({ where: { id: postId }, select: { authorId: true } });
-      if (!post) return null;
-      if (postAuthors.size >= AUTHOR_CACHE_MAX) postAuthors.clear();
-      postAuthors.set(postId, post.authorId);
-      return post.authorId;
-    }
-
-    async function emit(row: CommentRow, event: 'commentAdded' | 'commentApproved'): Promise<void> {
-      try {
-        if (!row.id || !row.postId || !row.authorId || !row.status) {
-          logger.warn({ event }, 'comment write selected too few fields to publish its event');
-          return;
-        }
-        const postAuthorId = await postAuthorOf(row.postId);
-        if (!postAuthorId) return;
-        const payload = { postId: row.postId, commentId: row.id, authorId: row.authorId, postAuthorId, status: row.status };
-        await pubsub.publish(event === 'commentAdded' ? topics.commentAdded(row.postId) : topics.commentApproved(row.postId), payload);
-      } catch (error) {
-        logger.warn({ err: error, commentId: row.id }, `${event} publish failed`);
+export function publishCommentEvents(pubsub: PubSub, logger: Logger, postAuthorOf: PostAuthorLookup) {
+  async function emit(row: CommentRow, event: 'commentAdded' | 'commentApproved'): Promise<void> {
+    try {
+      if (!row.id || !row.postId || !row.authorId || !row.status) {
+        logger.warn({ event }, 'comment write selected too few fields to publish its event');
+        return;
       }
+      const postAuthorId = await postAuthorOf(row.postId);
+      if (!postAuthorId) return;
+      const payload = { postId: row.postId, commentId: row.id, authorId: row.authorId, postAuthorId, status: row.status };
+      await pubsub.publish(event === 'commentAdded' ? topics.commentAdded(row.postId) : topics.commentApproved(row.postId), payload);
+    } catch (error) {
+      logger.warn({ err: error, commentId: row.id }, `${event} publish failed`);
     }
+  }
 
-    return client.$extends({
-      name: 'publish-comment-events',
-      query: {
-        comment: {
-          async create({ args, query }) {
-            const result = (await query(args)) as unknown as CommentRow;
-            await emit(result, 'commentAdded');
-            return result as never;
-          },
-          async update({ args, query }) {
-            const result = (await query(args)) as unknown as CommentRow;
-            if (setsApproved(args.data)) await emit(result, 'commentApproved');
-            return result as never;
-          },
+  return Prisma.defineExtension({
+    name: 'publish-comment-events',
+    query: {
+      comment: {
+        async create({ args, query }) {
+          const result = (await query(args)) as unknown as CommentRow;
+          await emit(result, 'commentAdded');
+          return result as never;
+        },
+        async update({ args, query }) {
+          const result = (await query(args)) as unknown as CommentRow;
+          if (setsApproved(args.data)) await emit(result, 'commentApproved');
+          return result as never;
         },
       },
-    });
+    },
   });
 }
 
