@@ -76,11 +76,6 @@ export class AnalyticsService {
     return this.feed.subscribe();
   }
 
-  /** Open dashboard subscriptions on this instance. */
-  get dashboardSubscribers(): number {
-    return this.feed.size;
-  }
-
   /** Tells every instance's dashboards that figures changed (e.g. post views, connections). */
   async signal(reason: ChangeReason): Promise<void> {
     await this.deps.pubsub.publish(topics.analyticsChanged(), { reason }).catch((error: unknown) => this.deps.onError(error, 'analyticsChanged publish'));

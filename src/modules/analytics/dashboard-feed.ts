@@ -69,11 +69,6 @@ export class DashboardFeed<S extends Identified> {
     return subscriber.stream;
   }
 
-  /** Number of open dashboard streams on this instance (tests and metrics). */
-  get size(): number {
-    return this.subscribers.size;
-  }
-
   /** A change happened somewhere: broadcast now, or once the minimum interval has passed. */
   changed(): void {
     if (this.subscribers.size === 0 || this.trailing) return;

@@ -1,10 +1,9 @@
 import type { CommentStatus } from '../../generated/prisma/enums.js';
 import type { Viewer } from '../auth/viewer.js';
+import { isAuthorOrStaff } from '../posts/visibility.js';
 
 /** The people who see a post's comments before moderation: its author and staff. */
-export function moderates(postAuthorId: string, viewer: Viewer | null): boolean {
-  return viewer !== null && (viewer.role === 'STAFF' || viewer.id === postAuthorId);
-}
+export const moderates = isAuthorOrStaff;
 
 /**
  * Approved comments are for everyone who may see the post; pending ones only for the post's author,

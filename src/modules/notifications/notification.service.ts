@@ -1,4 +1,5 @@
 import type { PrismaClient } from '../../data/db.js';
+import { requireText } from '../../util/text-input.js';
 import { EventScopedLoader } from '../../util/event-scoped-loader.js';
 import { Prisma, type Notification, type Post } from '../../generated/prisma/client.js';
 import type { NotificationType } from '../../generated/prisma/enums.js';
@@ -254,13 +255,6 @@ export function requireTypes(types: readonly NotificationType[] | null | undefin
   if (types === null || types === undefined) return null;
   if (types.length === 0) throw badInput('types must not be empty: omit it for every type', 'types');
   return types;
-}
-
-function requireText(value: string | null | undefined, field: string, max: number): string {
-  const text = (value ?? '').trim();
-  if (text.length === 0) throw badInput(`${field} must not be empty`, field);
-  if (text.length > max) throw badInput(`${field} must be at most ${max} characters`, field);
-  return text;
 }
 
 function optionalText(value: string | null | undefined, field: string, max: number): string | null {

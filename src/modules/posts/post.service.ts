@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../../data/db.js';
 import { EventScopedLoader } from '../../util/event-scoped-loader.js';
+import { requireText } from '../../util/text-input.js';
 import { TickBatchLoader } from '../../util/tick-batch-loader.js';
 import type { Post } from '../../generated/prisma/client.js';
 import { badInput, notFound } from '../../errors.js';
@@ -191,11 +192,4 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Ids are UUIDs; anything else cannot exist, and is answered without a query. */
 export function isUuid(id: string): boolean {
   return UUID.test(id);
-}
-
-function requireText(value: string | null | undefined, field: string, max: number): string {
-  const text = (value ?? '').trim();
-  if (text.length === 0) throw badInput(`${field} must not be empty`, field);
-  if (text.length > max) throw badInput(`${field} must be at most ${max} characters`, field);
-  return text;
 }
