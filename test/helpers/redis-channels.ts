@@ -21,13 +21,3 @@ export async function waitForChannelSubscribers<K extends TopicKey>(redisUrl: st
     redis.disconnect();
   }
 }
-
-/** Polls `check` until it returns true, or throws after `timeoutMs`. */
-export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

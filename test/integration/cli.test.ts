@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { backend } from '../helpers/backends.js';
 import { gqlOk } from '../helpers/clients.js';
 import { backendAvailable, createTestBackend, startTestApp, type TestApp, type TestBackend } from '../helpers/test-app.js';
 import { CLEANUP_LOCK_KEY, FINALISED_CLOSE_CODE } from '../../src/modules/connections/cleanup.service.js';
+import { freePort } from '../helpers/faults.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const JWT_SECRET = 'test-secret-that-is-long-enough-0123456789';
@@ -37,13 +37,6 @@ function cli(args: readonly string[], env: Record<string, string> = {}): Promise
 }
 
 /** A port nothing listens on (bound, then released). */
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 describe('CLI arguments', () => {
   it('prints usage and exits non-zero on bad arguments', async () => {
@@ -69,7 +62,7 @@ describe.runIf(backendAvailable())('CLI against the database and a running serve
   beforeAll(async () => {
     shared = await createTestBackend();
     // The CLI sees the same database as the app; no PORT of a real server on this machine can interfere.
-    dbEnv = { ...shared.env, PORT: String(await deadPort()) };
+    dbEnv = { ...shared.env, PORT: String(await freePort()) };
     // Records written the way connection tracking writes them, through a first app (the embedded
     // database can be opened by one process at a time, so it stops before the CLI runs).
     const seeding = await startTestApp({}, shared);
@@ -157,7 +150,7 @@ describe.runIf(backendAvailable())('CLI against the database and a running serve
   });
 
   it('health exits 0 against a running app and non-zero against a dead port', async () => {
-    const checks = [cli(['health', '--url', app!.httpUrl]), cli(['health', '--url', `http://127.0.0.1:${await deadPort()}`])];
+    const checks = [cli(['health', '--url', app!.httpUrl]), cli(['health', '--url', `http://127.0.0.1:${await freePort()}`])];
     // Embedded only: with the server holding the database, DB commands refuse with advice instead of corrupting it.
     if (backend === 'embedded') checks.push(cli(['token', '--user', email], { ...shared.env, PORT: String(app!.port) }));
     const [healthy, dead, refused] = await Promise.all(checks);

@@ -6,7 +6,8 @@ import { backend } from '../helpers/backends.js';
 import { bearer, connectWs, gql, gqlOk, Subscription, type WsHandle } from '../helpers/clients.js';
 import { createPost, registerUser, type TestUser } from '../helpers/users.js';
 import { OwnRedis, TcpProxy } from '../helpers/faults.js';
-import { eventually, waitForChannelSubscribers } from '../helpers/redis-channels.js';
+import { waitForChannelSubscribers } from '../helpers/redis-channels.js';
+import { eventually } from '../helpers/connections.js';
 import { startHeraldProcesses, type HeraldProcess } from '../helpers/processes.js';
 import { topics } from '../../src/realtime/topics.js';
 
@@ -47,7 +48,7 @@ describe.runIf(backend === 'services' && backendAvailable())('faults', () => {
       await sub.until((d) => d.postUpdated.post?.title === 'before');
 
       await redis.down();
-      await eventually(async () => (await readyStatus(app.httpUrl)) === 503, 10_000, '/ready 503');
+      await eventually(async () => (await readyStatus(app.httpUrl)) === 503, '/ready 503', 10_000);
       // Writes while Redis is gone are stored (their live event cannot be sent; the data is not lost).
       const during = await gqlOk(app, UPDATE, { id: postId, input: { title: 'during' } }, author.token);
       expect(during.updatePost.title).toBe('during');
@@ -58,7 +59,7 @@ describe.runIf(backend === 'services' && backendAvailable())('faults', () => {
       expect((await fetch(new URL('/health', app.httpUrl))).status).toBe(200);
 
       await redis.up();
-      await eventually(async () => (await readyStatus(app.httpUrl)) === 200, 20_000, '/ready 200');
+      await eventually(async () => (await readyStatus(app.httpUrl)) === 200, '/ready 200', 20_000);
       await waitForChannelSubscribers(redis.url, app.env.REDIS_PREFIX as string, topics.postUpdated(postId), 1, 15_000);
       const stored = await gqlOk(app, 'query($id: ID!) { post(id: $id) { title } }', { id: postId }, author.token);
       expect(stored.post.title).toBe('during');
@@ -104,7 +105,7 @@ describe.runIf(backend === 'services' && backendAvailable())('faults', () => {
       expect((await fetch(new URL('/health', app.httpUrl))).status).toBe(200);
 
       await proxy.restore();
-      await eventually(async () => (await gql(app, 'query($id: ID!) { post(id: $id) { title } }', { id: postId }, author.token)).data?.post?.title === 'A post', 20_000, 'database recovery');
+      await eventually(async () => (await gql(app, 'query($id: ID!) { post(id: $id) { title } }', { id: postId }, author.token)).data?.post?.title === 'A post', 'database recovery', 20_000);
       await gqlOk(app, UPDATE, { id: postId, input: { title: 'recovered' } }, author.token);
       expect(await readyStatus(app.httpUrl)).toBe(200);
     });
@@ -147,7 +148,7 @@ describe.runIf(backend === 'services' && backendAvailable())('faults', () => {
 
         a.kill('SIGKILL');
         expect((await a.waitForExit()).signal).toBe('SIGKILL');
-        await eventually(() => connectedTo === b.wsUrl, 15_000, 'reconnect to B');
+        await eventually(() => connectedTo === b.wsUrl, 'reconnect to B', 15_000);
         await waitForChannelSubscribers(shared.env.REDIS_URL as string, shared.env.REDIS_PREFIX as string, topics.postUpdated(postId), 1, 15_000);
         await gqlOk({ httpUrl: b.httpUrl } as TestApp, UPDATE, { id: postId, input: { title: 'after the crash' } }, author.token);
         await sub.until((d) => d.postUpdated.post?.title === 'after the crash', 10_000);

@@ -3,6 +3,7 @@ import { backendAvailable, startTestApp, type TestApp } from '../helpers/test-ap
 import { bearer, connectWs, gql, gqlOk, Subscription, type WsHandle } from '../helpers/clients.js';
 import { createPost, registerUser, type TestUser } from '../helpers/users.js';
 import { RawSocket } from '../helpers/raw-ws.js';
+import { waitForStreams } from '../helpers/streams.js';
 
 // Seeded so a failure reproduces: FUZZ_SEED=<n> npx vitest run test/integration/fuzz.test.ts
 const SEED = Number(process.env.FUZZ_SEED ?? 20261126);
@@ -89,7 +90,7 @@ describe.runIf(backendAvailable())('hostile input', () => {
     const good = connectWs(app, bearer(author.token));
     sockets.push(good);
     const goodSub = new Subscription(good.client, 'subscription($postId: ID!) { postUpdated(postId: $postId) { post { title } } }', { postId });
-    await waitFor(() => app.app.runtime.pubsub.openStreams('postUpdated') >= 1);
+    await waitForStreams(app, 'postUpdated', 1, 10_000);
 
     const closeCodes = new Map<number, number>();
     const answers = new Map<string, number>();
@@ -134,11 +135,3 @@ describe.runIf(backendAvailable())('hostile input', () => {
     console.info('fuzz documents', { seed: SEED, documents: DOCUMENTS, statuses: Object.fromEntries(statuses), codes: Object.fromEntries(codes) });
   });
 });
-
-async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

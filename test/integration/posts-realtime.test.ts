@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendAvailable, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { bearer, connectWs, gqlOk, Subscription, type WsHandle } from '../helpers/clients.js';
 import { createPost, registerUser, type TestUser } from '../helpers/users.js';
+import { waitForStreams } from '../helpers/streams.js';
 
 const POST_UPDATED = `subscription($postId: ID!) { postUpdated(postId: $postId) { eventId timestamp change postId post { id title status } } }`;
 
@@ -28,7 +29,7 @@ describe.runIf(backendAvailable())('postUpdated over graphql-ws', () => {
     sockets.push(ws);
     const sub = new Subscription(ws.client, POST_UPDATED, { postId });
     // The subscription is live once the server counts it; the first update then must arrive.
-    await waitForSubscribers(app, 1);
+    await waitForStreams(app, 'postUpdated', 1);
     await gqlOk(app, 'mutation($id: ID!, $input: UpdatePostInput!) { updatePost(id: $id, input: $input) { id } }', { id: postId, input: { title: 'Renamed' } }, author.token);
     const event = await sub.until((d) => d.postUpdated.post.title === 'Renamed');
     expect(event.postUpdated.change).toBe('UPDATED');
@@ -45,13 +46,3 @@ describe.runIf(backendAvailable())('postUpdated over graphql-ws', () => {
     expect(JSON.stringify(await sub.failure())).toContain('NOT_FOUND');
   });
 });
-
-/** Waits (bounded) until this instance has `count` live postUpdated streams. */
-async function waitForSubscribers(app: TestApp, count: number, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (app.app.runtime.pubsub.openStreams('postUpdated') >= count) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`fewer than ${count} postUpdated subscribers after ${timeoutMs} ms`);
-}

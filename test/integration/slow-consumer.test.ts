@@ -4,6 +4,8 @@ import { bearer, connectWs, gqlOk, Subscription, type WsHandle } from '../helper
 import { registerUser, type TestUser } from '../helpers/users.js';
 import { RawSocket } from '../helpers/raw-ws.js';
 import { topics } from '../../src/realtime/topics.js';
+import { waitForStreams } from '../helpers/streams.js';
+import { eventually } from '../helpers/connections.js';
 
 const SEND_BUFFER_BYTES = 256 * 1024;
 // Each event carries the whole post: ~50 kB a frame, so a few hundred events pass every buffer on the way.
@@ -42,7 +44,7 @@ describe.runIf(backendAvailable())('a client that stops reading', () => {
     const healthy = connectWs(app, bearer(author.token));
     sockets.push(healthy);
     const reading = new Subscription(healthy.client, 'subscription($postId: ID!) { postUpdated(postId: $postId) { eventId } }', { postId });
-    await waitUntil(() => app.app.runtime.pubsub.openStreams('postUpdated') >= subscriptions + 1);
+    await waitForStreams(app, 'postUpdated', subscriptions + 1, 10_000);
 
     slow.pauseReading();
     const heapBefore = process.memoryUsage().heapUsed;
@@ -60,7 +62,7 @@ describe.runIf(backendAvailable())('a client that stops reading', () => {
       await new Promise((r) => setTimeout(r, 2));
       for (const socket of server) maxBuffered = Math.max(maxBuffered, socket.bufferedAmount);
     }
-    await waitUntil(slowClosing, 20_000).catch((error: unknown) => {
+    await eventually(slowClosing, 'the slow socket to close', 20_000).catch((error: unknown) => {
       throw new Error(`${String(error)}; published ${published}, max bufferedAmount ${maxBuffered}`);
     });
     const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
@@ -98,11 +100,3 @@ describe.runIf(backendAvailable())('a client that stops reading', () => {
     expect(figures.maxBuffered).toBeGreaterThan(0);
   });
 });
-
-async function waitUntil(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
