@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { loadConfig } from '../config.js';
 import { oneOf, parseOptions, positiveNumber, UsageError, type CliCommand } from './command.js';
 import { CLIENT_TESTS, operationsFor, type ClientOperation } from './client-operations.js';
+import { graphqlHttpUrl } from './graphql-http.js';
 
 const usage = `Usage: npm run cli -- client --test notifications|post|comments|analytics|health|all --token T
                               [--post-id ID] [--url ws://localhost:4000/graphql] [--duration 30]
@@ -39,7 +40,8 @@ export const clientCommand: CliCommand = {
       if (test !== 'all') throw new UsageError(`--test ${test} needs ${op.needsPostId && !postId ? '--post-id' : '--token'}`);
       process.stderr.write(`skipping ${op.name}: needs ${op.needsPostId && !postId ? '--post-id' : '--token'}\n`);
     }
-    const url = values.url ?? `ws://localhost:${loadConfig().port}/graphql`;
+    // Any form the README allows (http://host:4000, .../graphql, ws://...) becomes the WebSocket URL of /graphql.
+    const url = values.url ? webSocketUrl(graphqlHttpUrl(values.url)) : `ws://localhost:${loadConfig().port}/graphql`;
     return listen(url, token, postId, runnable, durationMs);
   },
 };
@@ -85,4 +87,10 @@ async function listen(url: string, token: string | undefined, postId: string | u
   const closedEarly = failed;
   await client.dispose();
   return closedEarly ? 1 : 0;
+}
+
+function webSocketUrl(http: URL): string {
+  const url = new URL(http);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.toString();
 }
