@@ -1,8 +1,18 @@
 /*
- * Subscription documents used by `client --test`. Plain strings on purpose (not codegen-typed documents):
- * the CLI must start even while a field it asks for is still being built, and the server's validation
- * error for that one subscription is printed like any other event. Names are fixed by DESIGN.md §2.
+ * The subscriptions `client --test` runs: the same codegen-typed documents as the tests and examples
+ * (operations/*.graphql), so a schema change that breaks one fails type-checking here too.
  */
+import { print } from 'graphql';
+import {
+  OnAnalyticsDashboardDocument,
+  OnCommentAddedDocument,
+  OnCommentApprovedDocument,
+  OnHealthDocument,
+  OnNotificationsDocument,
+  OnPostStatsDocument,
+  OnPostUpdatedDocument,
+  OnTypingDocument,
+} from '../generated/graphql/graphql.js';
 
 export type ClientTest = 'notifications' | 'post' | 'comments' | 'analytics' | 'health';
 export const CLIENT_TESTS: readonly (ClientTest | 'all')[] = ['notifications', 'post', 'comments', 'analytics', 'health', 'all'];
@@ -22,72 +32,56 @@ export const CLIENT_OPERATIONS: readonly ClientOperation[] = [
     test: 'notifications',
     needsPostId: false,
     needsToken: true,
-    query: `subscription CliNotifications {
-  notifications { id notificationType title message icon color data eventId timestamp }
-}`,
+    query: print(OnNotificationsDocument),
   },
   {
     name: 'postStats',
     test: 'post',
     needsPostId: true,
     needsToken: false,
-    query: `subscription CliPostStats($postId: ID!) {
-  postStats(postId: $postId) { postId viewCount likeCount commentCount eventId timestamp }
-}`,
+    query: print(OnPostStatsDocument),
   },
   {
     name: 'postUpdated',
     test: 'post',
     needsPostId: true,
     needsToken: false,
-    query: `subscription CliPostUpdated($postId: ID!) {
-  postUpdated(postId: $postId) { change postId eventId timestamp post { id title status } }
-}`,
+    query: print(OnPostUpdatedDocument),
   },
   {
     name: 'commentAdded',
     test: 'comments',
     needsPostId: true,
     needsToken: false,
-    query: `subscription CliCommentAdded($postId: ID!) {
-  commentAdded(postId: $postId) { postId eventId timestamp comment { id content status createdAt author { id username } } }
-}`,
+    query: print(OnCommentAddedDocument),
   },
   {
     name: 'commentApproved',
     test: 'comments',
     needsPostId: true,
     needsToken: false,
-    query: `subscription CliCommentApproved($postId: ID!) {
-  commentApproved(postId: $postId) { postId eventId timestamp comment { id content status createdAt author { id username } } }
-}`,
+    query: print(OnCommentApprovedDocument),
   },
   {
     name: 'typing',
     test: 'comments',
     needsPostId: true,
     needsToken: false,
-    query: `subscription CliTyping($postId: ID!) {
-  typing(postId: $postId) { postId isTyping eventId timestamp user { id username } typingUsers { id username } }
-}`,
+    query: print(OnTypingDocument),
   },
   {
     name: 'analyticsDashboard',
     test: 'analytics',
     needsPostId: false,
     needsToken: true,
-    query: `subscription CliAnalyticsDashboard {
-  analyticsDashboard { liveVisitors activeConnections pageViewsLastHour pageViewsToday timestamp topPosts { views post { id title } } }
-}`,
+    query: print(OnAnalyticsDashboardDocument),
   },
   {
     name: 'health',
     test: 'health',
     needsPostId: false,
     needsToken: false,
-    query: `subscription CliHealth($intervalSeconds: Int) {
-  health(intervalSeconds: $intervalSeconds) { status database redis instanceId uptimeSeconds timestamp }
-}`,
+    query: print(OnHealthDocument),
   },
 ];
 
