@@ -9,6 +9,7 @@ import { DashboardFeed } from './dashboard-feed.js';
 import { LIVE_WINDOW_MS, LiveVisitorTracker, MemoryVisitorStore } from './live-visitors.js';
 import { RedisVisitorStore } from './redis-visitor-store.js';
 import { validatePagePath } from './page-path.js';
+import { Coalescer } from '../../util/coalescer.js';
 
 export interface AnalyticsDeps {
   readonly db: PrismaClient;
@@ -39,9 +40,14 @@ export class AnalyticsService {
   readonly visitors: LiveVisitorTracker;
   private readonly feed: DashboardFeed<AnalyticsSnapshot>;
   private readonly unlisten: (() => void)[] = [];
+  /** Dashboards redraw at most once per minIntervalMs, so a burst of writes needs only a leading and a trailing signal. */
+  private readonly signals: Coalescer<ChangeReason>;
 
   constructor(private readonly deps: AnalyticsDeps) {
     const store = deps.redis ? new RedisVisitorStore(deps.redis, deps.redisPrefix, LIVE_WINDOW_MS) : new MemoryVisitorStore(LIVE_WINDOW_MS);
+    this.signals = new Coalescer(deps.minIntervalMs, (reason) => {
+      deps.pubsub.publish(topics.analyticsChanged(), { reason }).catch((error: unknown) => deps.onError(error, 'analyticsChanged publish'));
+    });
     this.visitors = new LiveVisitorTracker(store, { windowMs: LIVE_WINDOW_MS, onError: deps.onError });
     this.feed = new DashboardFeed<AnalyticsSnapshot>({
       compute: () => this.snapshot(),
@@ -63,7 +69,7 @@ export class AnalyticsService {
     });
     // The view is stored; failing to mark liveness or to signal must not fail the request.
     await this.visitors.seen(visitor.visitorKey).catch((error: unknown) => this.deps.onError(error, 'live visitor mark'));
-    await this.signal('PAGE_VIEW');
+    this.signal('PAGE_VIEW');
   }
 
   /** The dashboard figures now (one fresh computation). */
@@ -77,12 +83,13 @@ export class AnalyticsService {
   }
 
   /** Tells every instance's dashboards that figures changed (e.g. post views, connections). */
-  async signal(reason: ChangeReason): Promise<void> {
-    await this.deps.pubsub.publish(topics.analyticsChanged(), { reason }).catch((error: unknown) => this.deps.onError(error, 'analyticsChanged publish'));
+  signal(reason: ChangeReason): void {
+    this.signals.touch(reason);
   }
 
   stop(): void {
     for (const stop of this.unlisten.splice(0)) stop();
+    this.signals.clear();
     this.feed.stop();
     this.visitors.stop();
   }
@@ -93,6 +100,6 @@ export class AnalyticsService {
       const marked = change === 'opened' ? this.visitors.connected(key) : this.visitors.disconnected(key);
       await marked.catch((error: unknown) => this.deps.onError(error, 'live visitor mark'));
     }
-    await this.signal('CONNECTION');
+    this.signal('CONNECTION');
   }
 }
