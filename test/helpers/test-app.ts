@@ -9,6 +9,9 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { backend, testPostgresUrl, testRedisUrl } from './backends.js';
 
+/** The JWT secret every test server runs with (tests forge tokens against it). */
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-0123456789';
+
 export interface TestApp {
   readonly app: HeraldApp;
   readonly port: number;
@@ -62,7 +65,7 @@ export async function startTestApp(overrides: Record<string, string> = {}, share
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    JWT_SECRET: 'test-secret-that-is-long-enough-0123456789',
+    JWT_SECRET: TEST_JWT_SECRET,
     HOST: '127.0.0.1',
     ...base.env,
     ...overrides,

@@ -1,10 +1,10 @@
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backendAvailable, startTestApp, type TestApp } from '../helpers/test-app.js';
+import { backendAvailable, startTestApp, type TestApp, TEST_JWT_SECRET } from '../helpers/test-app.js';
 import { bearer, connectWs, gql, gqlOk, Subscription, type WsHandle } from '../helpers/clients.js';
 import { createPost, registerUser, type TestUser } from '../helpers/users.js';
 
-const SECRET = 'test-secret-that-is-long-enough-0123456789';
+const SECRET = TEST_JWT_SECRET;
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 describe.runIf(backendAvailable())('an attacker', () => {

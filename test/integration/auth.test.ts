@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import jwt from 'jsonwebtoken';
-import { backendAvailable, startTestApp, type TestApp } from '../helpers/test-app.js';
+import { backendAvailable, startTestApp, type TestApp, TEST_JWT_SECRET } from '../helpers/test-app.js';
 import { bearer, connectWs, gql, gqlOk, Subscription } from '../helpers/clients.js';
 import { createPost, registerStaff, registerUser, type TestUser } from '../helpers/users.js';
 
 const ME = '{ me { id username email role } }';
 const REFRESH = 'mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken refreshToken user { id } } }';
 const LOGOUT = 'mutation($t: String!) { logout(refreshToken: $t) }';
-const SECRET = 'test-secret-that-is-long-enough-0123456789';
+const SECRET = TEST_JWT_SECRET;
 
 function forge(payload: Record<string, unknown>, secret = SECRET, algorithm: jwt.Algorithm = 'HS256'): string {
   const now = Math.floor(Date.now() / 1000);

@@ -4,12 +4,12 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend } from '../helpers/backends.js';
 import { gqlOk } from '../helpers/clients.js';
-import { backendAvailable, createTestBackend, startTestApp, type TestApp, type TestBackend } from '../helpers/test-app.js';
+import { backendAvailable, createTestBackend, startTestApp, type TestApp, type TestBackend, TEST_JWT_SECRET } from '../helpers/test-app.js';
 import { CLEANUP_LOCK_KEY, FINALISED_CLOSE_CODE } from '../../src/modules/connections/cleanup.service.js';
 import { freePort } from '../helpers/faults.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const JWT_SECRET = 'test-secret-that-is-long-enough-0123456789';
+const JWT_SECRET = TEST_JWT_SECRET;
 const HOUR = 3_600_000;
 
 interface CliResult {

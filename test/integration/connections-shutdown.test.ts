@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { backendAvailable, createTestBackend, startTestApp, type TestApp, type TestBackend } from '../helpers/test-app.js';
+import { backendAvailable, createTestBackend, startTestApp, type TestApp, type TestBackend, TEST_JWT_SECRET } from '../helpers/test-app.js';
 import { backend } from '../helpers/backends.js';
 import { bearer, connectWs, gqlOk, Subscription, type WsHandle } from '../helpers/clients.js';
 import { registerStaff, registerUser } from '../helpers/users.js';
@@ -43,7 +43,7 @@ describe.runIf(backendAvailable())('graceful shutdown', () => {
   it('on SIGTERM closes sockets with 1001 and the process exits 0', async () => {
     const own = await createTestBackend();
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: { ...process.env, ...own.env, NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', JWT_SECRET: 'test-secret-that-is-long-enough-0123456789' },
+      env: { ...process.env, ...own.env, NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', JWT_SECRET: TEST_JWT_SECRET },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {
