@@ -30,6 +30,21 @@ export class SlowConsumerError extends Error {
   }
 }
 
+/**
+ * A consumer that is handed events as they arrive instead of pulling them (the WebSocket fast path:
+ * no promise per event while the client keeps up).
+ */
+export interface StreamSink<T> {
+  /**
+   * Handles one event. A returned promise holds back the next events until it settles (they queue,
+   * bounded by `capacity` and subject to the overflow policy and expiry, as for a slow puller); a
+   * rejected promise or a throw fails the stream.
+   */
+  deliver(value: T): PromiseLike<unknown> | undefined;
+  /** Called once when the stream ends: with the error when it failed ('fail' overflow), else null. */
+  end(error: Error | null): void;
+}
+
 interface Queued<T> {
   readonly value: T;
   readonly at: number;
@@ -45,6 +60,9 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
   private waitingReject: ((error: unknown) => void) | null = null;
   private done = false;
   private failure: Error | null = null;
+  private sink: StreamSink<T> | null = null;
+  /** A sink delivery is in flight: arriving events queue until it settles. */
+  private sinkBusy = false;
 
   constructor(private readonly options: EventStreamOptions<T>) {}
 
@@ -52,6 +70,11 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
   push(value: T, at = Date.now()): boolean {
     if (this.done || this.failure) return false;
     if (this.options.filter && !this.options.filter(value)) return false;
+    if (this.sink && !this.sinkBusy && this.queue.length === 0) {
+      this.options.onDeliver?.(value, at);
+      this.hand(value);
+      return true;
+    }
     if (this.waiting) {
       const resolve = this.waiting;
       this.waiting = null;
@@ -85,6 +108,13 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
     if (this.done || this.failure) return;
     this.failure = error;
     this.queue.length = 0;
+    if (this.sink) {
+      const sink = this.sink;
+      this.sink = null;
+      this.failure = null;
+      this.done = true;
+      sink.end(error);
+    }
     if (this.waitingReject) {
       const reject = this.waitingReject;
       this.waiting = null;
@@ -97,6 +127,55 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
   /** Number of events waiting for the consumer. */
   get size(): number {
     return this.queue.length;
+  }
+
+  /**
+   * Switches to push mode: events (those already queued first) are handed to `sink` as they arrive.
+   * Once piped, the stream must not be pulled with `next()`; `end()`/`return()` still stop it.
+   */
+  pipeTo(sink: StreamSink<T>): void {
+    if (this.sink || this.waiting) throw new Error('EventStream already has a consumer');
+    if (this.done) {
+      sink.end(null);
+      return;
+    }
+    this.sink = sink;
+    this.drainToSink();
+  }
+
+  private hand(value: T): void {
+    let pending: PromiseLike<unknown> | undefined;
+    try {
+      pending = this.sink!.deliver(value);
+    } catch (error) {
+      this.fail(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    if (!pending) return;
+    this.sinkBusy = true;
+    pending.then(
+      () => {
+        this.sinkBusy = false;
+        this.drainToSink();
+      },
+      (error: unknown) => {
+        this.sinkBusy = false;
+        this.fail(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  }
+
+  private drainToSink(): void {
+    const now = Date.now();
+    while (this.sink && !this.sinkBusy && this.queue.length > 0) {
+      const item = this.queue.shift() as Queued<T>;
+      if (now - item.at > this.options.expiryMs) {
+        this.options.onDrop?.('expired');
+        continue;
+      }
+      this.options.onDeliver?.(item.value, item.at);
+      this.hand(item.value);
+    }
   }
 
   next(): Promise<IteratorResult<T>> {
@@ -138,6 +217,11 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
     if (this.done) return;
     this.done = true;
     this.queue.length = 0;
+    if (this.sink) {
+      const sink = this.sink;
+      this.sink = null;
+      sink.end(null);
+    }
     if (this.waiting) {
       const resolve = this.waiting;
       this.waiting = null;

@@ -15,9 +15,10 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
-import { isAsyncIterable, mapAsyncIterator, type Plugin } from 'graphql-yoga';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { operationOf, rootFieldOf } from './operation.js';
 import type { Context } from '../context.js';
+import { EventStream } from '../realtime/event-stream.js';
 
 /**
  * Fields whose value depends on who asks (their resolver reads `ctx.viewer`, or the value is the
@@ -42,7 +43,56 @@ export const VIEWER_DEPENDENT_FIELDS: ReadonlySet<string> = new Set([
  */
 export const VIEWER_SCOPED_ROOT_FIELDS: ReadonlySet<string> = new Set(['notifications']);
 
-type Executed = ExecutionResult | Promise<ExecutionResult>;
+export type Executed = ExecutionResult | Promise<ExecutionResult>;
+
+/**
+ * Where a transport that can deliver without pulling (the WebSocket fast path) finds the stream of
+ * its subscription. Put on the operation's context before `subscribe`; Yoga's wrappers around the
+ * returned iterator hide it otherwise. A symbol key survives context spreads and never reaches a resolver.
+ */
+export const SHARED_STREAM_SLOT: unique symbol = Symbol('herald.sharedStream');
+
+export interface SharedStreamSlot {
+  stream: SharedResultStream | null;
+}
+
+/**
+ * The results of one subscriber: its own source events, each executed once per shape and shared.
+ * Pulled like any async iterator (SSE, and WebSocket operations whose source is not an EventStream);
+ * `pushSource` exposes the subscriber's EventStream for push delivery.
+ */
+export class SharedResultStream implements AsyncIterableIterator<ExecutionResult> {
+  constructor(
+    private readonly source: AsyncIterator<unknown>,
+    /** Executes (or reuses the shared execution of) one source event. */
+    readonly run: (event: unknown) => Executed,
+  ) {}
+
+  /** The subscriber's own bounded stream, when the resolver returned one (push delivery possible). */
+  get pushSource(): EventStream<unknown> | null {
+    return this.source instanceof EventStream ? (this.source as EventStream<unknown>) : null;
+  }
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    const step = await this.source.next();
+    if (step.done) return { value: undefined, done: true };
+    return { value: await this.run(step.value), done: false };
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    await this.source.return?.();
+    return { value: undefined, done: true };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<ExecutionResult>> {
+    if (this.source.throw) await this.source.throw(error);
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<ExecutionResult> {
+    return this;
+  }
+}
 
 /**
  * Executes each subscription event once per shape (document, operation, variables, viewer scope) and
@@ -74,7 +124,10 @@ export class SharedSubscriptions {
     const source = await createSourceEventStream(args);
     if (!isAsyncIterable(source)) return source;
     const shape = this.shapeOf(args);
-    return mapAsyncIterator(source, (event) => this.executeFor(args, shape, event));
+    const stream = new SharedResultStream(source[Symbol.asyncIterator](), (event) => this.executeFor(args, shape, event));
+    const slot = (args.contextValue as { [SHARED_STREAM_SLOT]?: SharedStreamSlot } | undefined)?.[SHARED_STREAM_SLOT];
+    if (slot) slot.stream = stream;
+    return stream;
   }
 
   /** The sharing key of one subscription, computed once when it starts. */

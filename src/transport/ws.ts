@@ -17,6 +17,9 @@ import { isOriginAllowed } from './origin.js';
 import { CloseCode } from './close-codes.js';
 import { guardSendBuffer, isSlowConsumerError } from './send-guard.js';
 import type { SocketOperationContext } from './context-factory.js';
+import { SHARED_STREAM_SLOT, type SharedStreamSlot } from './shared-subscriptions.js';
+import { DirectDelivery, PayloadCache } from './direct-delivery.js';
+import { maskError } from './errors.js';
 
 /** Per-connection state, kept on graphql-ws's `extra`. */
 export interface SocketState {
@@ -80,6 +83,9 @@ export interface WebSocketDeps {
 export function attachWebSocketTransport(deps: WebSocketDeps): WebSocketTransport {
   const { config, logger } = deps;
   const connections = new Set<SocketState>();
+  const isDev = config.env !== 'production';
+  // Yoga masks errors of results it yields; direct delivery bypasses that iterator, so it masks with the same function.
+  const payloads = new PayloadCache((error) => maskError(error, 'Unexpected error.', isDev));
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.ws.maxPayloadBytes });
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -190,18 +196,32 @@ export function attachWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
           return [new GraphQLError(verdict.error, { extensions: { ...verdict.extensions, code: verdict.code } })];
         }
         state.operations.set(id, field);
+        const contextValue = (await contextFactory()) as object & { [SHARED_STREAM_SLOT]?: SharedStreamSlot };
+        const slot: SharedStreamSlot = { stream: null };
+        contextValue[SHARED_STREAM_SLOT] = slot;
+        const runner: OperationRunner = {
+          execute,
+          // A subscription whose source is an EventStream is delivered by DirectDelivery instead of
+          // graphql-ws pulling and serialising each result per subscriber.
+          subscribe: async (args) => {
+            const result = await subscribe(args);
+            const source = slot.stream?.pushSource;
+            if (!slot.stream || !source || !isAsyncIterableResult(result)) return result;
+            return new DirectDelivery(state.socket, id, slot.stream, source, payloads, result[Symbol.asyncIterator]());
+          },
+        };
         const args: ExecutionArgs = {
           schema,
           document,
-          contextValue: await contextFactory(),
+          contextValue,
           variableValues: payload.variables,
           operationName: payload.operationName,
-          rootValue: { execute, subscribe },
+          rootValue: runner,
         };
         return args;
       },
-      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
-      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
+      execute: (args) => (args.rootValue as OperationRunner).execute(args) as never,
+      subscribe: (args) => (args.rootValue as OperationRunner).subscribe(args) as never,
       onComplete: (ctx, id) => endOperation(ctx.extra as HeraldExtra, id),
       onError: (ctx, id, _payload, errors) => {
         endOperation(ctx.extra as HeraldExtra, id);
@@ -256,6 +276,16 @@ export function attachWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+/** Carried as the operation's rootValue (no resolver reads it): runs it through Yoga's enveloped execute/subscribe. */
+interface OperationRunner {
+  execute(args: ExecutionArgs): unknown;
+  subscribe(args: ExecutionArgs): Promise<unknown>;
+}
+
+function isAsyncIterableResult(value: unknown): value is AsyncIterable<unknown> {
+  return typeof (value as { [Symbol.asyncIterator]?: unknown } | null)?.[Symbol.asyncIterator] === 'function';
 }
 
 function tokenFrom(params: Record<string, unknown> | undefined, request: IncomingMessage): string | null {

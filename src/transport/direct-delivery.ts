@@ -1,0 +1,172 @@
+import type { ExecutionResult, GraphQLError } from 'graphql';
+import type { WebSocket } from 'ws';
+import type { EventStream } from '../realtime/event-stream.js';
+import type { Executed, SharedResultStream } from './shared-subscriptions.js';
+
+/** Below this many unsent bytes a frame counts as delivered at once; above it the next event waits for the write. */
+const BACKPRESSURE_BYTES = 16 * 1024;
+
+/** Masks the errors of a result before a client sees it (the same function Yoga's masking uses). */
+export type ResultErrorMask = (error: GraphQLError) => Error;
+
+type Write = (result: ExecutionResult) => PromiseLike<unknown> | undefined;
+
+/**
+ * The subscribers waiting for one shared execution that is still running. One callback on the
+ * execution's promise writes to all of them in a loop, instead of a promise and a microtask per
+ * subscriber.
+ */
+class PendingResult {
+  private readonly waiters: { write: Write; resolve: () => void; reject: (error: unknown) => void }[] = [];
+
+  constructor(execution: Promise<ExecutionResult>) {
+    execution.then(
+      (result) => {
+        for (const waiter of this.waiters.splice(0)) {
+          try {
+            const pending = waiter.write(result);
+            if (pending) pending.then(waiter.resolve, waiter.reject);
+            else waiter.resolve();
+          } catch (error) {
+            waiter.reject(error);
+          }
+        }
+      },
+      (error: unknown) => {
+        for (const waiter of this.waiters.splice(0)) waiter.reject(error);
+      },
+    );
+  }
+
+  /** A thenable that settles once `write` has run with the result (and its own write settled). */
+  waitFor(write: Write): PromiseLike<unknown> {
+    const waiters = this.waiters;
+    return {
+      then(resolve, reject) {
+        waiters.push({ write, resolve: () => void resolve?.(undefined), reject: (error) => void reject?.(error) });
+        return undefined as never;
+      },
+    };
+  }
+}
+
+/**
+ * The JSON of one shared result, computed once however many subscribers receive it. Keyed by the
+ * result object, which lives as long as some subscriber still holds its event.
+ */
+export class PayloadCache {
+  private readonly json = new WeakMap<ExecutionResult, string>();
+  private readonly pending = new WeakMap<Promise<ExecutionResult>, PendingResult>();
+  private readonly settled = new WeakMap<Promise<ExecutionResult>, ExecutionResult>();
+
+  /** Writes `result` once it is there: now when already settled, else with every other waiter of the same execution. */
+  whenExecuted(execution: Promise<ExecutionResult>, write: Write): PromiseLike<unknown> | undefined {
+    const done = this.settled.get(execution);
+    if (done) return write(done);
+    let batch = this.pending.get(execution);
+    if (!batch) {
+      batch = new PendingResult(execution);
+      this.pending.set(execution, batch);
+      execution.then((result) => this.settled.set(execution, result), () => undefined);
+    }
+    return batch.waitFor(write);
+  }
+
+  constructor(private readonly mask: ResultErrorMask) {}
+
+  payloadOf(result: ExecutionResult): string {
+    let json = this.json.get(result);
+    if (json === undefined) {
+      const visible = result.errors ? { ...result, errors: result.errors.map((error) => this.mask(error)) } : result;
+      json = JSON.stringify(visible);
+      this.json.set(result, json);
+    }
+    return json;
+  }
+}
+
+/**
+ * The WebSocket fast path for one subscription whose source is an EventStream: each event is
+ * executed through the shared per-shape execution and written to the socket as a graphql-ws `next`
+ * frame built from the shared payload JSON, without an async iterator, promise or serialisation per
+ * subscriber. graphql-ws still owns the operation: it iterates this object, which yields nothing and
+ * finishes when the stream ends (`complete` frame) or fails (`error` frame, 4413 for a slow
+ * consumer), and its `return()` (client `complete`, socket close) stops the stream.
+ *
+ * While the socket keeps up, an event goes out synchronously; once more than BACKPRESSURE_BYTES are
+ * unsent, the next events wait in the subscriber's bounded EventStream (its overflow policy applies),
+ * as they would for a slow puller.
+ */
+export class DirectDelivery implements AsyncIterableIterator<never> {
+  private readonly prefix: string;
+  private settled = false;
+  private resolveFinished!: (result: IteratorResult<never>) => void;
+  private rejectFinished!: (error: Error) => void;
+  private readonly finished: Promise<IteratorResult<never>>;
+
+  constructor(
+    private readonly socket: WebSocket,
+    id: string,
+    private readonly results: SharedResultStream,
+    private readonly source: EventStream<unknown>,
+    private readonly payloads: PayloadCache,
+    /** Yoga's wrapper around `results`: returned on stop so its hooks see the end. */
+    private readonly wrapper: AsyncIterator<unknown>,
+  ) {
+    this.prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    this.finished = new Promise((resolve, reject) => {
+      this.resolveFinished = resolve;
+      this.rejectFinished = reject;
+    });
+    // Handled by graphql-ws once it iterates; this keeps an early failure from counting as unhandled.
+    this.finished.catch(() => undefined);
+    source.pipeTo({
+      deliver: (event) => this.deliver(this.results.run(event)),
+      end: (error) => this.settle(error),
+    });
+  }
+
+  private deliver(executed: Executed): PromiseLike<unknown> | undefined {
+    if (executed instanceof Promise) return this.payloads.whenExecuted(executed, this.writer);
+    return this.write(executed);
+  }
+
+  private readonly writer: Write = (result) => this.write(result);
+
+  private write(result: ExecutionResult): Promise<void> | undefined {
+    if (this.settled || this.socket.readyState !== this.socket.OPEN) return undefined;
+    const frame = this.prefix + this.payloads.payloadOf(result) + '}';
+    if (this.socket.bufferedAmount < BACKPRESSURE_BYTES) {
+      this.socket.send(frame);
+      return undefined;
+    }
+    return new Promise((resolve) => this.socket.send(frame, () => resolve()));
+  }
+
+  private settle(error: Error | null): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (error) this.rejectFinished(error);
+    else this.resolveFinished({ value: undefined as never, done: true });
+    void Promise.resolve(this.wrapper.return?.()).catch(() => undefined);
+  }
+
+  next(): Promise<IteratorResult<never>> {
+    return this.finished;
+  }
+
+  async return(): Promise<IteratorResult<never>> {
+    this.source.end();
+    this.settle(null);
+    return { value: undefined as never, done: true };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<never>> {
+    await this.return();
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<never> {
+    return this;
+  }
+}
