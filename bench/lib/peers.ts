@@ -3,6 +3,7 @@
  * connect, what they subscribe with, how events are triggered, and the CPU/RSS of the server side.
  */
 import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
 import { COMMENT_SUBSCRIPTION } from '../peers/common.js';
 import type { Database, RedisServer } from './backends.js';
 import { tempDataDir } from './backends.js';
@@ -60,6 +61,23 @@ export interface PeerBackends {
 }
 
 const PEER_DIR = fileURLToPath(new URL('../peers/', import.meta.url));
+// One level below the repository root, like src/data/, so Herald's `../../prisma/migrations` resolves.
+const BUILD_DIR = fileURLToPath(new URL('../.build/', import.meta.url));
+const built = new Set<PeerKind>();
+
+/**
+ * Every peer runs as plain JavaScript compiled once here (esbuild, its own code bundled, packages
+ * external), the way `npm start` runs Herald, never through tsx: tsx's keepNames would add a
+ * `__name()` call and ~250 bytes to every named closure of whichever peer it compiles.
+ */
+function compiledPeer(kind: PeerKind): string {
+  const outfile = `${BUILD_DIR}${kind === 'herald-redis' ? 'herald' : kind}.mjs`;
+  if (!built.has(kind)) {
+    buildSync({ entryPoints: [PEER_DIR + FILES[kind]], outfile, bundle: true, packages: 'external', format: 'esm', platform: 'node', target: 'node20', sourcemap: 'linked', logLevel: 'warning' });
+    built.add(kind);
+  }
+  return outfile;
+}
 
 export async function startPeer(kind: PeerKind, backends: PeerBackends, options: { instances?: number; redisPrefix?: string } = {}): Promise<Peer> {
   const herald = kind === 'herald' || kind === 'herald-redis';
@@ -89,7 +107,9 @@ export async function startPeer(kind: PeerKind, backends: PeerBackends, options:
       if (!herald) childEnv.REDIS_URL = '';
       // BENCH_CPU_PROF=<dir>: V8 CPU profiles of the Herald peers (written when they stop) for `--cpu-prof` analysis.
       const profile = herald && process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
-      children.push(await spawnReady(`${kind}#${i}`, SERVER_CORE, process.execPath, ['--expose-gc', ...profile, '--import', 'tsx', PEER_DIR + FILES[kind]], childEnv));
+      // BENCH_HEAP_DIR=<dir>: SIGUSR1 writes a heap snapshot of a Herald peer there (memory per subscriber, by object kind).
+      if (herald && process.env.BENCH_HEAP_DIR) profile.push('--heapsnapshot-signal=SIGUSR1', '--diagnostic-dir', process.env.BENCH_HEAP_DIR);
+      children.push(await spawnReady(`${kind}#${i}`, SERVER_CORE, process.execPath, ['--expose-gc', '--enable-source-maps', ...profile, compiledPeer(kind)], childEnv));
     }
   } catch (error) {
     await Promise.all(children.map((c) => c.stop()));
