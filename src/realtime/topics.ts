@@ -7,6 +7,8 @@ import type { NotificationType, CommentStatus, PostStatus } from '../generated/p
  */
 export interface TopicPayloads {
   postUpdated: { postId: string; authorId: string; status: PostStatus; change: 'CREATED' | 'UPDATED' | 'PUBLISHED' | 'DELETED' };
+  /** A post's status changed or it was deleted (who may see it changed): every instance drops what it cached. */
+  postVisibilityChanged: { postId: string };
   postStatsChanged: { postId: string; viewCount: number; likeCount: number; commentCount: number };
   commentAdded: { postId: string; commentId: string; authorId: string; postAuthorId: string; status: CommentStatus };
   commentApproved: { postId: string; commentId: string; authorId: string; postAuthorId: string; status: CommentStatus };
@@ -47,6 +49,7 @@ function global<K extends TopicKey>(key: K): () => Topic<K> {
 
 export const topics = {
   postUpdated: scoped('postUpdated'),
+  postVisibilityChanged: global('postVisibilityChanged'),
   postStatsChanged: scoped('postStatsChanged'),
   commentAdded: scoped('commentAdded'),
   commentApproved: scoped('commentApproved'),

@@ -45,4 +45,21 @@ describe.runIf(backendAvailable())('postUpdated over graphql-ws', () => {
     const sub = new Subscription(ws.client, POST_UPDATED, { postId: draftId });
     expect(JSON.stringify(await sub.failure())).toContain('NOT_FOUND');
   });
+
+  // Subscription starts answer visibility from a cache; publishing must reach it at once, not after its TTL.
+  it('lets a reader subscribe right after the draft they were refused is published', async () => {
+    const draftId = await createPost(app, author, { publish: false });
+    const ws = connectWs(app, bearer(reader.token));
+    sockets.push(ws);
+    const refused = new Subscription(ws.client, POST_UPDATED, { postId: draftId });
+    expect(JSON.stringify(await refused.failure())).toContain('NOT_FOUND');
+    await gqlOk(app, 'mutation($id: ID!) { publishPost(id: $id) { id } }', { id: draftId }, author.token);
+    const before = app.app.runtime.pubsub.openStreams('postUpdated');
+    const sub = new Subscription(ws.client, POST_UPDATED, { postId: draftId });
+    await waitForStreams(app, 'postUpdated', before + 1);
+    await gqlOk(app, 'mutation($id: ID!, $input: UpdatePostInput!) { updatePost(id: $id, input: $input) { id } }', { id: draftId, input: { title: 'Now public' } }, author.token);
+    const event = await sub.until((d) => d.postUpdated.post.title === 'Now public');
+    expect(event.postUpdated.post.status).toBe('PUBLISHED');
+    sub.stop();
+  });
 });

@@ -20,6 +20,11 @@ export function publishPostEvents(pubsub: PubSub, logger: Logger) {
       .publish(topics.postUpdated(row.id), { postId: row.id, authorId: row.authorId, status: row.status, change })
       .catch((error: unknown) => logger.warn({ err: error, postId: row.id }, 'postUpdated publish failed'));
   };
+  const visibilityChanged = (postId: string) => {
+    pubsub
+      .publish(topics.postVisibilityChanged(), { postId })
+      .catch((error: unknown) => logger.warn({ err: error, postId }, 'postVisibilityChanged publish failed'));
+  };
   return Prisma.defineExtension({
     name: 'publish-post-events',
     query: {
@@ -33,11 +38,13 @@ export function publishPostEvents(pubsub: PubSub, logger: Logger) {
           const result = (await query(args)) as unknown as PostRow;
           const publishing = (args.data as { status?: unknown }).status === 'PUBLISHED';
           emit(result, publishing ? 'PUBLISHED' : 'UPDATED');
+          if ((args.data as { status?: unknown }).status !== undefined) visibilityChanged(result.id);
           return result as never;
         },
         async delete({ args, query }) {
           const result = (await query(args)) as unknown as PostRow;
           emit(result, 'DELETED');
+          visibilityChanged(result.id);
           return result as never;
         },
       },

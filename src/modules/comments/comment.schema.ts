@@ -119,7 +119,7 @@ builder.subscriptionFields((t) => ({
     args: { postId: t.arg.id({ required: true }) },
     subscribe: async (_r, { postId }, ctx) => {
       const id = String(postId);
-      await ctx.services.posts.requireVisible(id, ctx.viewer);
+      await ctx.services.posts.assertVisible(id, ctx.viewer);
       return ctx.pubsub.subscribe(topics.commentAdded(id), { filter: (e) => canSeeComment(e, e.postAuthorId, ctx.viewer) });
     },
     resolve: (event) => event,
@@ -130,7 +130,7 @@ builder.subscriptionFields((t) => ({
     args: { postId: t.arg.id({ required: true }) },
     subscribe: async (_r, { postId }, ctx) => {
       const id = String(postId);
-      await ctx.services.posts.requireVisible(id, ctx.viewer);
+      await ctx.services.posts.assertVisible(id, ctx.viewer);
       return ctx.pubsub.subscribe(topics.commentApproved(id), { filter: (e) => canSeeComment(e, e.postAuthorId, ctx.viewer) });
     },
     resolve: (event) => event,

@@ -59,7 +59,7 @@ builder.subscriptionField('typing', (t) =>
     args: { postId: t.arg.id({ required: true }) },
     subscribe: async (_r, { postId }, ctx) => {
       const id = String(postId);
-      await ctx.services.posts.requireVisible(id, ctx.viewer);
+      await ctx.services.posts.assertVisible(id, ctx.viewer);
       // Listen first, then read the set: a change in between is delivered after the snapshot, never lost.
       const stream = await ctx.pubsub.subscribe(topics.typingChanged(id), { overflow: 'dropOldest' });
       try {

@@ -182,7 +182,7 @@ builder.subscriptionFields((t) => ({
     args: { postId: t.arg.id({ required: true }) },
     subscribe: async (_r, { postId }, ctx) => {
       const id = String(postId);
-      await ctx.services.posts.requireVisible(id, ctx.viewer);
+      await ctx.services.posts.assertVisible(id, ctx.viewer);
       return ctx.pubsub.subscribe(topics.postUpdated(id), {
         filter: (event) => canSeePost({ status: event.status, authorId: event.authorId }, ctx.viewer),
       });
@@ -195,7 +195,7 @@ builder.subscriptionFields((t) => ({
     args: { postId: t.arg.id({ required: true }) },
     subscribe: async (_r, { postId }, ctx) => {
       const id = String(postId);
-      await ctx.services.posts.requireVisible(id, ctx.viewer);
+      await ctx.services.posts.assertVisible(id, ctx.viewer);
       const stream = await ctx.pubsub.subscribe(topics.postStatsChanged(id), { overflow: 'keepLatest' });
       const initial = { ...(await ctx.services.posts.statsOf(id)), ...newEventIdentity() };
       return prepend<PostStatsShape>(initial, stream);

@@ -10,6 +10,7 @@ import { Coalescer } from '../../util/coalescer.js';
 import type { Viewer } from '../auth/viewer.js';
 import { canSeePost } from './visibility.js';
 import { PostStatsStore, type PostCounts } from './post-stats.store.js';
+import { PostVisibilityCache } from './post-visibility.js';
 
 export interface PostInput {
   readonly title?: string | null;
@@ -35,6 +36,8 @@ export class PostService {
   private readonly stats: PostStatsStore;
   private readonly statsCoalescer: Coalescer<string>;
   private sink: PostEventsSink | null = null;
+  private readonly visibility = new PostVisibilityCache((id) => this.byId.load(id));
+  private readonly visibilityListener: Promise<() => void>;
 
   constructor(
     private readonly db: PrismaClient,
@@ -43,6 +46,9 @@ export class PostService {
   ) {
     this.stats = new PostStatsStore(db);
     this.statsCoalescer = new Coalescer(STATS_PUBLISH_INTERVAL_MS, (postId) => void this.publishStats(postId));
+    // Not awaited: with Redis down at start-up the SUBSCRIBE waits for it; entries expire meanwhile.
+    this.visibilityListener = pubsub.listen(topics.postVisibilityChanged(), (event) => this.visibility.invalidate(event.postId));
+    this.visibilityListener.catch((error: unknown) => onError(error, 'postVisibilityChanged listener'));
   }
 
   /** Wires the notifications module in (it depends on posts, so it is attached after construction). */
@@ -59,12 +65,15 @@ export class PostService {
   }
 
   async update(id: string, input: PostInput): Promise<Post> {
-    await this.require(id);
+    if (!isUuid(id)) throw notFound('Post');
     const data: { title?: string; content?: string } = {};
     if (input.title !== undefined && input.title !== null) data.title = requireText(input.title, 'title', TITLE_MAX);
     if (input.content !== undefined && input.content !== null) data.content = requireText(input.content, 'content', CONTENT_MAX);
     if (Object.keys(data).length === 0) throw badInput('Nothing to update: give a title or content');
-    return this.db.post.update({ where: { id }, data });
+    // One statement: a missing post is Prisma's P2025, not a read before the write.
+    return this.db.post.update({ where: { id }, data }).catch((error: unknown) => {
+      throw isRecordNotFound(error) ? notFound('Post') : error;
+    });
   }
 
   /** Publishing twice is a no-op: readers are notified once. */
@@ -83,7 +92,16 @@ export class PostService {
     return post && canSeePost(post, viewer) ? post : null;
   }
 
-  /** Like `find`, but NOT_FOUND instead of null (used by mutations and subscriptions). */
+  /**
+   * NOT_FOUND unless the viewer may see the post. For subscription starts: answered from the
+   * visibility cache (clients re-subscribe often), where mutations use `requireVisible` on the row.
+   */
+  async assertVisible(id: string, viewer: Viewer | null): Promise<void> {
+    const post = isUuid(id) ? await this.visibility.get(id) : null;
+    if (!post || !canSeePost(post, viewer)) throw notFound('Post');
+  }
+
+  /** Like `find`, but NOT_FOUND instead of null (used by mutations). */
   async requireVisible(id: string, viewer: Viewer | null): Promise<Post> {
     const post = await this.find(id, viewer);
     if (!post) throw notFound('Post');
@@ -167,6 +185,7 @@ export class PostService {
 
   stop(): void {
     this.statsCoalescer.clear();
+    void this.visibilityListener.then((unsubscribe) => unsubscribe(), () => undefined);
   }
 
   private async publishStats(postId: string): Promise<void> {
@@ -186,6 +205,10 @@ export class PostService {
     if (!post) throw notFound('Post');
     return post;
   }
+}
+
+function isRecordNotFound(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'P2025';
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
