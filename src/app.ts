@@ -6,6 +6,7 @@ import { startEmbeddedDatabase, type EmbeddedDatabase } from './data/embedded.js
 import { applyMigrations } from './data/migrate.js';
 import { createPrismaClient, type PrismaClient } from './data/db.js';
 import { publishPostEvents } from './data/extensions/publish-post-events.js';
+import type { Post } from './generated/prisma/client.js';
 import { publishCommentEvents } from './data/extensions/publish-comment-events.js';
 import { publishNotificationEvents } from './data/extensions/publish-notification-events.js';
 import { createMemoryEngine } from './realtime/memory-engine.js';
@@ -77,13 +78,16 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
     const baseDb = createPrismaClient(embedded ? { kind: 'embedded', pglite: embedded.pglite } : { kind: 'postgresql', url: databaseUrl, poolSize: 10 });
     // Comment events need the post's author; PostService caches it, but it is built on this client: bind late.
     let postAuthorOf: (postId: string) => Promise<string | null> = async () => null;
+    // Local subscribers of a post event read the row this write returned instead of loading it again.
+    let postWritten: (row: Post, eventId: string) => void = () => undefined;
     const db = baseDb
-      .$extends(publishPostEvents(pubsub, logger))
+      .$extends(publishPostEvents(pubsub, logger, (row, eventId) => postWritten(row, eventId)))
       .$extends(publishCommentEvents(pubsub, logger, (postId) => postAuthorOf(postId)))
       .$extends(publishNotificationEvents(pubsub, logger)) as unknown as PrismaClient;
     const connectionEvents = new ConnectionEvents();
     const services = createServices({ config, db, pubsub, redis: stateRedis, logger, connectionEvents, metrics });
     postAuthorOf = (postId) => services.posts.authorIdOf(postId);
+    postWritten = (row, eventId) => services.posts.rememberForEvent(row, eventId);
 
     const yoga = createHeraldYoga({
       schema,

@@ -42,8 +42,13 @@ export class PubSub {
     return this.engine.kind;
   }
 
-  async publish<K extends TopicKey>(topic: Topic<K>, payload: TopicPayloads[K]): Promise<TopicEvent<K>> {
+  /**
+   * `beforeSend` sees the stamped event before any subscriber can: the publisher may remember what
+   * local subscribers will ask for (the row it just wrote) under the event's id.
+   */
+  async publish<K extends TopicKey>(topic: Topic<K>, payload: TopicPayloads[K], beforeSend?: (event: TopicEvent<K>) => void): Promise<TopicEvent<K>> {
     const event = { ...payload, ...newEventIdentity() } as TopicEvent<K>;
+    beforeSend?.(event);
     await this.engine.publish(this.namespace + topic.channel, event);
     this.observer.published?.(topic.key);
     return event;

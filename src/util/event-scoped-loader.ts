@@ -23,4 +23,11 @@ export class EventScopedLoader<T> {
     }
     return promise;
   }
+
+  /** Answers `key` with `value` without a load (the publisher already holds the row it wrote). */
+  prime(key: string, value: T): void {
+    if (this.pending.has(key)) return;
+    this.pending.set(key, Promise.resolve(value));
+    setTimeout(() => this.pending.delete(key), this.ttlMs).unref();
+  }
 }

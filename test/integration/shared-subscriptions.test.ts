@@ -61,6 +61,20 @@ describe.runIf(backendAvailable())('shared subscription execution', () => {
     await waitForStreamsClosed(app, 'postUpdated');
   });
 
+  it('hands local subscribers the row this instance just wrote, without loading it again', async () => {
+    const postId = await createPost(app, author);
+    const sub = new Subscription(socketFor(readers[0]!).client, POST_UPDATED, { postId });
+    await waitForStreams(app, 'postUpdated', 1);
+    const loader = (app.app.runtime.services.posts as unknown as { eventLoads: { load: (id: string) => Promise<unknown> } }).eventLoads;
+    const loads = vi.spyOn(loader, 'load');
+    await rename(postId, 'Written here');
+    const event = await sub.until((d) => d.postUpdated.post.title === 'Written here');
+    expect(event.postUpdated.post).toEqual({ id: postId, title: 'Written here' });
+    expect(loads.mock.calls.filter(([id]) => id === postId)).toHaveLength(0);
+    loads.mockRestore();
+    sub.stop();
+  });
+
   it('gives each viewer their own likedByMe and author email', async () => {
     const postId = await createPost(app, author);
     const [liker, other] = readers as [TestUser, TestUser];

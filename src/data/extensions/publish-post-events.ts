@@ -1,4 +1,4 @@
-import { Prisma } from '../../generated/prisma/client.js';
+import { Prisma, type Post } from '../../generated/prisma/client.js';
 import type { PubSub } from '../../realtime/pubsub.js';
 import { topics } from '../../realtime/topics.js';
 import type { PostStatus } from '../../generated/prisma/enums.js';
@@ -14,10 +14,12 @@ interface PostRow {
  * The old system's post_save signal: after a post write commits, publish `postUpdated` on the post's
  * topic. Runs after `query(args)` resolves, so subscribers never hear of a write that failed.
  */
-export function publishPostEvents(pubsub: PubSub, logger: Logger) {
-  const emit = (row: PostRow, change: 'CREATED' | 'UPDATED' | 'PUBLISHED' | 'DELETED') => {
+export function publishPostEvents(pubsub: PubSub, logger: Logger, onPublished?: (row: Post, eventId: string) => void) {
+  const emit = (row: PostRow, change: 'CREATED' | 'UPDATED' | 'PUBLISHED' | 'DELETED', fullRow: boolean) => {
     pubsub
-      .publish(topics.postUpdated(row.id), { postId: row.id, authorId: row.authorId, status: row.status, change })
+      .publish(topics.postUpdated(row.id), { postId: row.id, authorId: row.authorId, status: row.status, change }, (event) => {
+        if (fullRow && change !== 'DELETED') onPublished?.(row as unknown as Post, event.eventId);
+      })
       .catch((error: unknown) => logger.warn({ err: error, postId: row.id }, 'postUpdated publish failed'));
   };
   const visibilityChanged = (postId: string) => {
@@ -31,23 +33,29 @@ export function publishPostEvents(pubsub: PubSub, logger: Logger) {
       post: {
         async create({ args, query }) {
           const result = (await query(args)) as unknown as PostRow;
-          emit(result, 'CREATED');
+          emit(result, 'CREATED', isWholeRow(args));
           return result as never;
         },
         async update({ args, query }) {
           const result = (await query(args)) as unknown as PostRow;
           const publishing = (args.data as { status?: unknown }).status === 'PUBLISHED';
-          emit(result, publishing ? 'PUBLISHED' : 'UPDATED');
+          emit(result, publishing ? 'PUBLISHED' : 'UPDATED', isWholeRow(args));
           if ((args.data as { status?: unknown }).status !== undefined) visibilityChanged(result.id);
           return result as never;
         },
         async delete({ args, query }) {
           const result = (await query(args)) as unknown as PostRow;
-          emit(result, 'DELETED');
+          emit(result, 'DELETED', false);
           visibilityChanged(result.id);
           return result as never;
         },
       },
     },
   });
+}
+
+/** The write returned every column (no select/include/omit), so it is the row subscribers would load. */
+function isWholeRow(args: unknown): boolean {
+  const shaped = args as { select?: unknown; include?: unknown; omit?: unknown };
+  return shaped.select === undefined && shaped.include === undefined && shaped.omit === undefined;
 }

@@ -131,6 +131,11 @@ export class PostService {
     return this.eventLoads.get(`${postId}:${eventId}`, postId);
   }
 
+  /** The row a write of this instance just published `eventId` for: its local subscribers need no query. */
+  rememberForEvent(row: Post, eventId: string): void {
+    this.eventLoads.prime(`${row.id}:${eventId}`, row);
+  }
+
   /** Author id of a post (cached: it never changes), or null when the post does not exist. */
   async authorIdOf(postId: string): Promise<string | null> {
     const cached = this.authorCache.get(postId);
