@@ -12,6 +12,8 @@ import { MemoryConnectionSlots, RedisConnectionSlots, type ConnectionSlots } fro
 import { MemoryInstanceStats, RedisInstanceStats, TOP_USERS_PER_INSTANCE, mergeSnapshots, type ConnectionStats, type InstanceSnapshot, type InstanceStatsStore } from './instance-stats.js';
 import { OperationRate, tooManyOperations, tooManySubscriptions } from './operation-limits.js';
 
+const SNAPSHOT_INTERVAL_MS = 1_000;
+
 export interface ConnectionManagerDeps {
   readonly config: Config;
   readonly db: PrismaClient;
@@ -256,13 +258,17 @@ export class ConnectionManager {
     ]);
   }
 
-  /** Publishes the snapshot shortly after a change, at most every 100 ms. */
+  /**
+   * Publishes the snapshot shortly after a change, at most once a second: it walks every live
+   * connection, and clients that re-subscribe often would otherwise make that a steady cost.
+   * `connectionStats` takes this instance's own snapshot fresh; only other instances see it late.
+   */
   private scheduleSnapshot(): void {
     if (this.snapshotTimer || this.stopped) return;
     this.snapshotTimer = setTimeout(() => {
       this.snapshotTimer = null;
       void this.publishSnapshot();
-    }, 100);
+    }, SNAPSHOT_INTERVAL_MS);
     this.snapshotTimer.unref();
   }
 
