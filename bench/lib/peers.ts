@@ -28,7 +28,10 @@ const FILES: Record<PeerKind, string> = {
   'herald-redis': 'herald.ts',
 };
 
-/** Herald's subscription: `postUpdated` (comments were not in the schema when this harness was written). */
+/**
+ * Herald's subscription: `postUpdated`, triggered by `updatePost`. Not `commentAdded`: readers receive a
+ * comment only once approved, so each event would need a second mutation (bench/README.md).
+ */
 export const HERALD_SUBSCRIPTION = 'subscription($postId: ID!) { postUpdated(postId: $postId) { eventId timestamp change post { id content } } }';
 
 export interface PeerEvent {
