@@ -110,8 +110,6 @@ export class DirectDelivery implements AsyncIterableIterator<never> {
     private readonly results: SharedResultStream,
     private readonly source: EventStream<unknown>,
     private readonly payloads: PayloadCache,
-    /** Yoga's wrapper around `results`: returned on stop so its hooks see the end. */
-    private readonly wrapper: AsyncIterator<unknown>,
   ) {
     this.prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
     this.finished = new Promise((resolve, reject) => {
@@ -148,7 +146,9 @@ export class DirectDelivery implements AsyncIterableIterator<never> {
     this.settled = true;
     if (error) this.rejectFinished(error);
     else this.resolveFinished({ value: undefined as never, done: true });
-    void Promise.resolve(this.wrapper.return?.()).catch(() => undefined);
+    // Yoga's iterator around `results` is not kept (nor returned): its only per-result hook is error
+    // masking, which PayloadCache applies, and holding it would keep the envelop state of every subscription.
+    void this.results.return().catch(() => undefined);
   }
 
   next(): Promise<IteratorResult<never>> {

@@ -20,6 +20,9 @@ import type { SocketOperationContext } from './context-factory.js';
 import { SHARED_STREAM_SLOT, type SharedStreamSlot } from './shared-subscriptions.js';
 import { DirectDelivery, PayloadCache } from './direct-delivery.js';
 import { maskError } from './errors.js';
+import { startKeepAlive } from './keep-alive.js';
+
+const EXPIRY_SWEEP_MS = 500;
 
 /** Per-connection state, kept on graphql-ws's `extra`. */
 export interface SocketState {
@@ -28,7 +31,6 @@ export interface SocketState {
   readonly origin: RequestOrigin;
   readonly socket: WebSocket;
   readonly openedAt: number;
-  expiryTimer: NodeJS.Timeout | null;
   /** Ids of this connection's running operations, with their root field. */
   readonly operations: Map<string, string>;
 }
@@ -126,7 +128,6 @@ export function attachWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
           },
           socket: extra.socket,
           openedAt: Date.now(),
-          expiryTimer: null,
           operations: new Map(),
         };
         (state.origin as { connectionId: string | null }).connectionId = state.id;
@@ -149,11 +150,10 @@ export function attachWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
         }
         extra.state = state;
         connections.add(state);
-        if (state.viewer) {
-          const remaining = state.viewer.tokenExpiresAt - Date.now();
-          state.expiryTimer = setTimeout(() => extra.socket.close(CloseCode.Forbidden, 'Access token expired'), Math.max(0, remaining));
-          state.expiryTimer.unref();
-        }
+        // Everything needed from the upgrade request and the token is in `state` now; graphql-ws would
+        // otherwise hold both (a few hundred bytes to a few KB) for the socket's life.
+        (extra as { request: IncomingMessage | undefined }).request = undefined;
+        forgetToken(ctx.connectionParams);
         await deps.lifecycle.opened(state).catch((error: unknown) => logger.warn({ err: error }, 'connection open hook failed'));
         return { connectionId: state.id, instanceId: config.instanceId };
       },
@@ -165,13 +165,8 @@ export function attachWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
         const viewer = state.viewer ?? (await operationViewer(payload.extensions, deps.services));
         if (viewer instanceof GraphQLError) return [viewer];
         const herald: SocketOperationContext = { viewer, origin: state.origin };
-        const { schema, execute, subscribe, contextFactory, parse, validate } = deps.yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params: payload,
-          herald,
-        });
+        // Only what the context factory reads: the operation's context lives as long as its subscription.
+        const { schema, execute, subscribe, contextFactory, parse, validate } = deps.yoga.getEnveloped({ params: payload, herald });
         let document;
         try {
           document = parse(payload.query);
@@ -207,7 +202,7 @@ export function attachWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
             const result = await subscribe(args);
             const source = slot.stream?.pushSource;
             if (!slot.stream || !source || !isAsyncIterableResult(result)) return result;
-            return new DirectDelivery(state.socket, id, slot.stream, source, payloads, result[Symbol.asyncIterator]());
+            return new DirectDelivery(state.socket, id, slot.stream, source, payloads);
           },
         };
         const args: ExecutionArgs = {
@@ -233,15 +228,25 @@ export function attachWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
         const state = (ctx.extra as HeraldExtra).state;
         if (!state) return;
         connections.delete(state);
-        if (state.expiryTimer) clearTimeout(state.expiryTimer);
         for (const [id, field] of state.operations) deps.lifecycle.operationEnded?.(state, id, field);
         state.operations.clear();
         await deps.lifecycle.closed(state, code ?? 1005, reason ?? '').catch((error: unknown) => logger.warn({ err: error }, 'connection close hook failed'));
       },
     },
     wss,
-    config.ws.heartbeatIntervalMs,
+    0, // keep-alive: startKeepAlive below, one timer for all sockets
   );
+
+  const stopKeepAlive = startKeepAlive(wss, config.ws.heartbeatIntervalMs);
+  // One sweep for every socket instead of a timer each: a socket closes with 4403 within
+  // EXPIRY_SWEEP_MS of its access token's expiry.
+  const expirySweep = setInterval(() => {
+    const now = Date.now();
+    for (const state of connections) {
+      if (state.viewer && state.viewer.tokenExpiresAt <= now) state.socket.close(CloseCode.Forbidden, 'Access token expired');
+    }
+  }, EXPIRY_SWEEP_MS);
+  expirySweep.unref();
 
   function endOperation(extra: HeraldExtra, id: string) {
     const state = extra.state;
@@ -267,6 +272,8 @@ export function attachWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
     },
     async dispose() {
       deps.server.off('upgrade', onUpgrade);
+      stopKeepAlive();
+      clearInterval(expirySweep);
       const closed = [...wss.clients].map((ws) => new Promise<void>((resolve) => ws.once('close', () => resolve())));
       for (const ws of wss.clients) ws.close(CloseCode.GoingAway, 'Server shutting down');
       // Wait (bounded) for close handshakes so records are finalised before the process exits.
@@ -286,6 +293,13 @@ interface OperationRunner {
 
 function isAsyncIterableResult(value: unknown): value is AsyncIterable<unknown> {
   return typeof (value as { [Symbol.asyncIterator]?: unknown } | null)?.[Symbol.asyncIterator] === 'function';
+}
+
+function forgetToken(params: Record<string, unknown> | undefined): void {
+  if (!params) return;
+  for (const key of ['authorization', 'Authorization', 'token']) if (key in params) params[key] = undefined;
+  const headers = params.headers as Record<string, unknown> | undefined;
+  if (headers && typeof headers === 'object' && 'Authorization' in headers) headers.Authorization = undefined;
 }
 
 function tokenFrom(params: Record<string, unknown> | undefined, request: IncomingMessage): string | null {
