@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../../data/db.js';
+import { WriteBatcher } from '../../util/write-batcher.js';
 
 export interface OpenedConnection {
   readonly id: string;
@@ -18,18 +19,20 @@ export interface OpenedConnection {
 export class ConnectionRecords {
   private readonly touched = new Map<string, number>();
   private readonly pending = new Set<Promise<unknown>>();
+  /** Connections opened in one event-loop turn are inserted together (reconnect storms). */
+  private readonly inserts: WriteBatcher<OpenedConnection>;
 
   constructor(
     private readonly db: PrismaClient,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.inserts = new WriteBatcher((rows) =>
+      this.db.webSocketConnection.createMany({ data: rows.map((row) => ({ ...row, lastSeenAt: row.connectedAt })) }),
+    );
+  }
 
   async opened(connection: OpenedConnection): Promise<void> {
-    await this.track(
-      this.db.webSocketConnection.create({
-        data: { ...connection, lastSeenAt: connection.connectedAt },
-      }),
-    );
+    await this.track(this.inserts.add(connection));
   }
 
   /** Remembers activity; the row is updated on the next flush. */

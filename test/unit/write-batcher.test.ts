@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { WriteBatcher } from '../../src/util/write-batcher.js';
+
+describe('WriteBatcher', () => {
+  it('writes what was added in one turn as one call, capped per batch, and settles each caller with it', async () => {
+    const calls: number[][] = [];
+    const batcher = new WriteBatcher<number>(async (items) => void calls.push(items), 3);
+    await Promise.all([1, 2, 3, 4, 5].map((n) => batcher.add(n)));
+    expect(calls).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
+    await batcher.add(6);
+    expect(calls).toHaveLength(3);
+  });
+
+  it('rejects every caller of a failed batch, and later batches still run', async () => {
+    let fail = true;
+    const batcher = new WriteBatcher<string>(async () => {
+      if (fail) throw new Error('insert failed');
+    });
+    const results = await Promise.allSettled([batcher.add('a'), batcher.add('b')]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    fail = false;
+    await expect(batcher.add('c')).resolves.toBeUndefined();
+  });
+});
