@@ -1,6 +1,6 @@
 import type { PubSubEngine } from './engine.js';
 import { newEventIdentity } from './event-id.js';
-import { EventStream, type OverflowPolicy } from './event-stream.js';
+import { EventStream, type EventStreamOptions, type OverflowPolicy } from './event-stream.js';
 import { type EventIdentity, type Topic, type TopicEvent, type TopicKey, type TopicPayloads } from './topics.js';
 
 export interface StreamLimits {
@@ -30,6 +30,7 @@ export interface PubSubObserver {
  */
 export class PubSub {
   private readonly open = new Map<TopicKey, number>();
+  private readonly hooks = new Map<TopicKey, Pick<EventStreamOptions<unknown>, 'onDrop' | 'onDeliver'>>();
 
   constructor(
     private readonly engine: PubSubEngine,
@@ -64,9 +65,7 @@ export class PubSub {
       expiryMs: this.limits.expiryMs,
       overflow: options.overflow ?? 'fail',
       filter: options.filter,
-      onDrop: (reason) => this.observer.dropped?.(topic.key, reason),
-      // `at` is the publication time the stream parsed when the event arrived: no second parse per delivery.
-      onDeliver: (_event, at) => this.observer.delivered?.(topic.key, at),
+      ...this.observerHooks(topic.key),
       onClose: () => {
         closed = true;
         unsubscribe?.();
@@ -91,6 +90,22 @@ export class PubSub {
       this.open.set(topic.key, (this.open.get(topic.key) ?? 0) + 1);
     }
     return stream;
+  }
+
+  /**
+   * The stream hooks feeding the observer, one pair per topic kind shared by all its streams (not two
+   * closures per subscriber). `at` is the publication time the stream parsed when the event arrived.
+   */
+  private observerHooks(key: TopicKey): Pick<EventStreamOptions<unknown>, 'onDrop' | 'onDeliver'> {
+    let hooks = this.hooks.get(key);
+    if (!hooks) {
+      hooks = {
+        onDrop: (reason) => this.observer.dropped?.(key, reason),
+        onDeliver: (_event, at) => this.observer.delivered?.(key, at),
+      };
+      this.hooks.set(key, hooks);
+    }
+    return hooks;
   }
 
   /** A plain callback listener for server-internal reactions (revoked sessions, kicks). */

@@ -100,9 +100,10 @@ export class PayloadCache {
 export class DirectDelivery implements AsyncIterableIterator<never> {
   private readonly prefix: string;
   private settled = false;
-  private resolveFinished!: (result: IteratorResult<never>) => void;
-  private rejectFinished!: (error: Error) => void;
-  private readonly finished: Promise<IteratorResult<never>>;
+  /** How the stream ended (undefined while it runs; null when it ended normally). */
+  private outcome: Error | null | undefined = undefined;
+  /** graphql-ws's pending `next()`, settled when the stream ends. */
+  private waiter: { resolve: (result: IteratorResult<never>) => void; reject: (error: Error) => void } | null = null;
 
   constructor(
     private readonly socket: WebSocket,
@@ -112,12 +113,6 @@ export class DirectDelivery implements AsyncIterableIterator<never> {
     private readonly payloads: PayloadCache,
   ) {
     this.prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
-    this.finished = new Promise((resolve, reject) => {
-      this.resolveFinished = resolve;
-      this.rejectFinished = reject;
-    });
-    // Handled by graphql-ws once it iterates; this keeps an early failure from counting as unhandled.
-    this.finished.catch(() => undefined);
     source.pipeTo({
       deliver: (event) => this.deliver(this.results.run(event)),
       end: (error) => this.settle(error),
@@ -144,15 +139,23 @@ export class DirectDelivery implements AsyncIterableIterator<never> {
   private settle(error: Error | null): void {
     if (this.settled) return;
     this.settled = true;
-    if (error) this.rejectFinished(error);
-    else this.resolveFinished({ value: undefined as never, done: true });
+    this.outcome = error;
+    const waiter = this.waiter;
+    this.waiter = null;
+    if (waiter && error) waiter.reject(error);
+    else waiter?.resolve({ value: undefined as never, done: true });
     // Yoga's iterator around `results` is not kept (nor returned): its only per-result hook is error
     // masking, which PayloadCache applies, and holding it would keep the envelop state of every subscription.
     void this.results.return().catch(() => undefined);
   }
 
+  // Created on demand (graphql-ws calls it once), not per subscription up front.
   next(): Promise<IteratorResult<never>> {
-    return this.finished;
+    if (this.outcome) return Promise.reject(this.outcome);
+    if (this.outcome === null) return Promise.resolve({ value: undefined as never, done: true });
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+    });
   }
 
   async return(): Promise<IteratorResult<never>> {
