@@ -11,9 +11,10 @@ import { SLOW_CONSUMER_CODE } from './errors.js';
  * bounds the queue before the send; this bounds the bytes after it.
  */
 export function guardSendBuffer(socket: WebSocket, limitBytes: number, logger: Logger): void {
-  const send = socket.send.bind(socket) as (data: unknown, ...rest: unknown[]) => void;
+  const send = socket.send.bind(socket) as (data: unknown, options?: unknown, callback?: unknown) => void;
   let tripped = false;
-  const guarded = (data: unknown, ...rest: unknown[]): void => {
+  // Fixed parameters, not a rest array: this runs once per frame sent.
+  const guarded = (data: unknown, options?: unknown, callback?: unknown): void => {
     if (!tripped && socket.bufferedAmount > limitBytes) {
       tripped = true;
       logger.info({ bufferedAmount: socket.bufferedAmount, limitBytes }, 'closing slow consumer');
@@ -21,11 +22,11 @@ export function guardSendBuffer(socket: WebSocket, limitBytes: number, logger: L
     }
     if (tripped) {
       // Report success to the caller (graphql-ws awaits it); the frame is dropped, the socket is closing.
-      const callback = rest.find((arg): arg is (error?: Error) => void => typeof arg === 'function');
-      callback?.();
+      const done = typeof options === 'function' ? options : callback;
+      if (typeof done === 'function') (done as (error?: Error) => void)();
       return;
     }
-    send(data, ...rest);
+    send(data, options, callback);
   };
   (socket as unknown as { send: typeof guarded }).send = guarded;
 }
