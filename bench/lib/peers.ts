@@ -112,6 +112,8 @@ export async function startPeer(kind: PeerKind, backends: PeerBackends, options:
       const profile = herald && process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
       // BENCH_HEAP_DIR=<dir>: SIGUSR1 writes a heap snapshot of a Herald peer there (memory per subscriber, by object kind).
       if (herald && process.env.BENCH_HEAP_DIR) profile.push('--heapsnapshot-signal=SIGUSR1', '--diagnostic-dir', process.env.BENCH_HEAP_DIR);
+      // BENCH_HERALD_NODE_FLAGS="--trace-gc ...": extra Node flags for the Herald peers only (experiments; results are not comparable).
+      if (herald && process.env.BENCH_HERALD_NODE_FLAGS) profile.push(...process.env.BENCH_HERALD_NODE_FLAGS.split(/\s+/).filter(Boolean));
       children.push(await spawnReady(`${kind}#${i}`, SERVER_CORE, process.execPath, ['--expose-gc', '--enable-source-maps', ...profile, compiledPeer(kind)], childEnv));
     }
   } catch (error) {

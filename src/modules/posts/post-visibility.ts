@@ -15,8 +15,9 @@ interface Entry {
  * Post visibility (status and author) for subscription starts: clients re-subscribing to a post
  * would otherwise cost a database query each. An entry is dropped when any instance changes the
  * post's status (the `postVisibilityChanged` topic, see publish-post-events.ts) and expires after
- * `ttlMs` regardless, which bounds staleness if that message is missed (Redis briefly down). Only
- * existing posts are cached, so a post created after a miss is found at once.
+ * `ttlMs` regardless, which bounds staleness if that message is missed (Redis briefly down); it is
+ * long because every expiry costs a read per watched post (1,000 watched posts and a 10 s expiry were
+ * 100 queries a second). Only existing posts are cached, so a post created after a miss is found at once.
  */
 export class PostVisibilityCache {
   private readonly entries = new Map<string, Entry>();
@@ -25,7 +26,7 @@ export class PostVisibilityCache {
 
   constructor(
     private readonly load: (postId: string) => Promise<PostVisibility | null>,
-    private readonly ttlMs = 10_000,
+    private readonly ttlMs = 60_000,
     private readonly maxEntries = 50_000,
   ) {}
 
