@@ -113,7 +113,7 @@ export function renderMarkdown(results: BenchResults): string {
     lines.push(`| ${PEER_LABELS[k]} | ${[...levels.map((_, i) => ratio(results, k, metrics.fanoutCpu(i))), ratio(results, k, metrics.manyCpu()), ratio(results, k, metrics.manyDeliveryCpu()), ratio(results, k, metrics.kb())].join(' | ')} |`);
   }
   lines.push('');
-  lines.push(`CPU is server (+ its own Redis) utime+stime from /proc per delivered message, at ${ref} deliveries/s for fan-out and ${s.manyTopicsReferenceRate} events/s (uniform, 10% re-subscribing each second) for many topics; only steps that delivered everything count. "Trigger excluded" subtracts the CPU of the publishing request alone (measured on topics without subscribers: an HTTP mutation carrying the events for the other peers, a real \`updatePost\` write per event for Herald).`);
+  lines.push(`CPU is server (+ its own Redis) utime+stime from /proc per delivered message, at ${ref} deliveries/s for fan-out and ${s.manyTopicsReferenceRate} events/s (uniform, 10% re-subscribing each second) for many topics; only steps that delivered everything count; with several runs a ratio is the ratio of the means. "Trigger excluded" subtracts the CPU of the publishing request alone (measured on topics without subscribers: an HTTP mutation carrying the events for the other peers, a real \`updatePost\` write per event for Herald).`);
   lines.push('');
   lines.push('## Absolute figures');
   lines.push('');
