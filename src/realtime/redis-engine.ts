@@ -8,6 +8,7 @@ import { pingRedis, type RedisClient } from './redis-connection.js';
  * connections because a subscribed connection cannot publish.
  */
 export function createRedisEngine(publisher: RedisClient, subscriber: RedisClient): PubSubEngine {
+  handleUnsubscribeFailures(subscriber);
   const redisPubSub = new RedisPubSub({ publisher, subscriber });
   return {
     kind: 'redis',
@@ -32,4 +33,21 @@ export function createRedisEngine(publisher: RedisClient, subscriber: RedisClien
       );
     },
   };
+}
+
+/**
+ * graphql-redis-subscriptions sends UNSUBSCRIBE/PUNSUBSCRIBE for a channel's last listener without
+ * handling the returned promises, so while Redis is unreachable (or closing) each rejects unhandled.
+ * Ignoring the failure loses nothing: the library has already dropped the listener, so a message that
+ * still arrives on that channel reaches no one.
+ */
+function handleUnsubscribeFailures(subscriber: RedisClient): void {
+  for (const command of ['unsubscribe', 'punsubscribe'] as const) {
+    const send = subscriber[command].bind(subscriber) as (...channels: string[]) => Promise<unknown>;
+    (subscriber as unknown as Record<typeof command, (...channels: string[]) => Promise<unknown>>)[command] = (...channels) => {
+      const reply = send(...channels);
+      reply.catch(() => undefined);
+      return reply;
+    };
+  }
 }
