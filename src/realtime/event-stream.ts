@@ -103,23 +103,23 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
     return true;
   }
 
-  /** Ends the stream with an error delivered on the consumer's next pull. */
+  /** Ends the stream with an error: handed to a sink at once, or delivered on the puller's next pull. */
   fail(error: Error): void {
     if (this.done || this.failure) return;
-    this.failure = error;
     this.queue.length = 0;
     if (this.sink) {
       const sink = this.sink;
       this.sink = null;
-      this.failure = null;
       this.done = true;
       sink.end(error);
-    }
-    if (this.waitingReject) {
-      const reject = this.waitingReject;
-      this.waiting = null;
-      this.waitingReject = null;
-      reject(error);
+    } else {
+      this.failure = error;
+      if (this.waitingReject) {
+        const reject = this.waitingReject;
+        this.waiting = null;
+        this.waitingReject = null;
+        reject(error);
+      }
     }
     this.close();
   }
@@ -148,7 +148,7 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
     try {
       pending = this.sink!.deliver(value);
     } catch (error) {
-      this.fail(error instanceof Error ? error : new Error(String(error)));
+      this.fail(asError(error));
       return;
     }
     if (!pending) return;
@@ -160,26 +160,22 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
       },
       (error: unknown) => {
         this.sinkBusy = false;
-        this.fail(error instanceof Error ? error : new Error(String(error)));
+        this.fail(asError(error));
       },
     );
   }
 
   private drainToSink(): void {
     const now = Date.now();
-    while (this.sink && !this.sinkBusy && this.queue.length > 0) {
-      const item = this.queue.shift() as Queued<T>;
-      if (now - item.at > this.options.expiryMs) {
-        this.options.onDrop?.('expired');
-        continue;
-      }
-      this.options.onDeliver?.(item.value, item.at);
+    while (this.sink && !this.sinkBusy) {
+      const item = this.takeFresh(now);
+      if (!item) return;
       this.hand(item.value);
     }
   }
 
-  next(): Promise<IteratorResult<T>> {
-    const now = Date.now();
+  /** The oldest queued event that has not expired (counted as delivered), dropping expired ones on the way. */
+  private takeFresh(now: number): Queued<T> | undefined {
     while (this.queue.length > 0) {
       const item = this.queue.shift() as Queued<T>;
       if (now - item.at > this.options.expiryMs) {
@@ -187,8 +183,14 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
         continue;
       }
       this.options.onDeliver?.(item.value, item.at);
-      return Promise.resolve({ value: item.value, done: false });
+      return item;
     }
+    return undefined;
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    const item = this.takeFresh(Date.now());
+    if (item) return Promise.resolve({ value: item.value, done: false });
     if (this.failure) {
       const error = this.failure;
       this.failure = null;
@@ -241,4 +243,8 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
   [Symbol.asyncIterator](): AsyncIterableIterator<T> {
     return this;
   }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }

@@ -17,11 +17,14 @@ type Write = (result: ExecutionResult) => PromiseLike<unknown> | undefined;
  * subscriber.
  */
 class PendingResult {
+  /** Set once the execution settled: later subscribers write at once. */
+  result: ExecutionResult | undefined;
   private readonly waiters: { write: Write; resolve: () => void; reject: (error: unknown) => void }[] = [];
 
   constructor(execution: Promise<ExecutionResult>) {
     execution.then(
       (result) => {
+        this.result = result;
         for (const waiter of this.waiters.splice(0)) {
           try {
             const pending = waiter.write(result);
@@ -56,23 +59,19 @@ class PendingResult {
  */
 export class PayloadCache {
   private readonly json = new WeakMap<ExecutionResult, string>();
-  private readonly pending = new WeakMap<Promise<ExecutionResult>, PendingResult>();
-  private readonly settled = new WeakMap<Promise<ExecutionResult>, ExecutionResult>();
+  private readonly executions = new WeakMap<Promise<ExecutionResult>, PendingResult>();
+
+  constructor(private readonly mask: ResultErrorMask) {}
 
   /** Writes `result` once it is there: now when already settled, else with every other waiter of the same execution. */
   whenExecuted(execution: Promise<ExecutionResult>, write: Write): PromiseLike<unknown> | undefined {
-    const done = this.settled.get(execution);
-    if (done) return write(done);
-    let batch = this.pending.get(execution);
+    let batch = this.executions.get(execution);
     if (!batch) {
       batch = new PendingResult(execution);
-      this.pending.set(execution, batch);
-      execution.then((result) => this.settled.set(execution, result), () => undefined);
+      this.executions.set(execution, batch);
     }
-    return batch.waitFor(write);
+    return batch.result ? write(batch.result) : batch.waitFor(write);
   }
-
-  constructor(private readonly mask: ResultErrorMask) {}
 
   payloadOf(result: ExecutionResult): string {
     let json = this.json.get(result);

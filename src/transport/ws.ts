@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
+import { isAsyncIterable } from 'graphql-yoga';
 import { GraphQLError, type ExecutionArgs, type OperationTypeNode } from 'graphql';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -201,7 +202,7 @@ export function attachWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
           subscribe: async (args) => {
             const result = await subscribe(args);
             const source = slot.stream?.pushSource;
-            if (!slot.stream || !source || !isAsyncIterableResult(result)) return result;
+            if (!slot.stream || !source || !isAsyncIterable(result)) return result;
             return new DirectDelivery(state.socket, id, slot.stream, source, payloads);
           },
         };
@@ -289,10 +290,6 @@ export function attachWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
 interface OperationRunner {
   execute(args: ExecutionArgs): unknown;
   subscribe(args: ExecutionArgs): Promise<unknown>;
-}
-
-function isAsyncIterableResult(value: unknown): value is AsyncIterable<unknown> {
-  return typeof (value as { [Symbol.asyncIterator]?: unknown } | null)?.[Symbol.asyncIterator] === 'function';
 }
 
 function forgetToken(params: Record<string, unknown> | undefined): void {

@@ -18,16 +18,18 @@ export class EventScopedLoader<T> {
     let promise = this.pending.get(key);
     if (!promise) {
       promise = this.load(id);
-      this.pending.set(key, promise);
-      setTimeout(() => this.pending.delete(key), this.ttlMs).unref();
+      this.keep(key, promise);
     }
     return promise;
   }
 
   /** Answers `key` with `value` without a load (the publisher already holds the row it wrote). */
   prime(key: string, value: T): void {
-    if (this.pending.has(key)) return;
-    this.pending.set(key, Promise.resolve(value));
+    if (!this.pending.has(key)) this.keep(key, Promise.resolve(value));
+  }
+
+  private keep(key: string, promise: Promise<T>): void {
+    this.pending.set(key, promise);
     setTimeout(() => this.pending.delete(key), this.ttlMs).unref();
   }
 }

@@ -38,9 +38,9 @@ export function publishPostEvents(pubsub: PubSub, logger: Logger, onPublished?: 
         },
         async update({ args, query }) {
           const result = (await query(args)) as unknown as PostRow;
-          const publishing = (args.data as { status?: unknown }).status === 'PUBLISHED';
-          emit(result, publishing ? 'PUBLISHED' : 'UPDATED', isWholeRow(args));
-          if ((args.data as { status?: unknown }).status !== undefined) visibilityChanged(result.id);
+          const status = (args.data as { status?: unknown }).status;
+          emit(result, status === 'PUBLISHED' ? 'PUBLISHED' : 'UPDATED', isWholeRow(args));
+          if (status !== undefined) visibilityChanged(result.id);
           return result as never;
         },
         async delete({ args, query }) {
