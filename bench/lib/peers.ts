@@ -66,7 +66,7 @@ export interface PeerBackends {
 const PEER_DIR = fileURLToPath(new URL('../peers/', import.meta.url));
 // One level below the repository root, like src/data/, so Herald's `../../prisma/migrations` resolves.
 const BUILD_DIR = fileURLToPath(new URL('../.build/', import.meta.url));
-const built = new Set<PeerKind>();
+const built = new Set<string>();
 
 /**
  * Every peer runs as plain JavaScript compiled once here (esbuild, its own code bundled, packages
@@ -75,9 +75,9 @@ const built = new Set<PeerKind>();
  */
 function compiledPeer(kind: PeerKind): string {
   const outfile = `${BUILD_DIR}${kind === 'herald-redis' ? 'herald' : kind}.mjs`;
-  if (!built.has(kind)) {
+  if (!built.has(outfile)) {
     buildSync({ entryPoints: [PEER_DIR + FILES[kind]], outfile, bundle: true, packages: 'external', format: 'esm', platform: 'node', target: 'node20', sourcemap: 'linked', logLevel: 'warning' });
-    built.add(kind);
+    built.add(outfile);
   }
   return outfile;
 }
