@@ -16,7 +16,9 @@ export function createRedisEngine(publisher: RedisClient, subscriber: RedisClien
       await redisPubSub.publish(channel, message);
     },
     async subscribe(channel, listener) {
-      const id = await redisPubSub.subscribe(channel, listener);
+      const subscribed = redisPubSub.subscribe(channel, listener);
+      handlePendingSubscribeFailure(redisPubSub, channel);
+      const id = await subscribed;
       return () => redisPubSub.unsubscribe(id);
     },
     async isHealthy() {
@@ -33,6 +35,22 @@ export function createRedisEngine(publisher: RedisClient, subscriber: RedisClien
       );
     },
   };
+}
+
+interface PendingSubscribes {
+  readonly subsPendingRefsMap?: Map<string, { readonly pending?: { readonly promise?: Promise<unknown> } }>;
+}
+
+/**
+ * graphql-redis-subscriptions keeps, per channel whose SUBSCRIBE is in flight, a second promise for
+ * later subscribers of that channel, and rejects it when the SUBSCRIBE fails even when nobody waits on
+ * it. A SUBSCRIBE waits while Redis is away, so closing then (shutdown with Redis down) failed it and
+ * left that promise rejected unhandled, which ends a Node process. The caller still sees the failure
+ * through the promise `subscribe` returned; this only marks the library's spare copy as handled.
+ */
+function handlePendingSubscribeFailure(redisPubSub: RedisPubSub, channel: string): void {
+  const pending = (redisPubSub as unknown as PendingSubscribes).subsPendingRefsMap?.get(channel)?.pending?.promise;
+  pending?.catch(() => undefined);
 }
 
 /**
