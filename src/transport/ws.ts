@@ -2,7 +2,6 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { isAsyncIterable } from 'graphql-yoga';
 import { GraphQLError, type ExecutionArgs, type OperationTypeNode } from 'graphql';
 import type { Logger } from 'pino';
@@ -22,6 +21,7 @@ import { SHARED_STREAM_SLOT, type SharedStreamSlot } from './shared-subscription
 import { DirectDelivery, PayloadCache } from './direct-delivery.js';
 import { maskError } from './errors.js';
 import { startKeepAlive } from './keep-alive.js';
+import { serveGraphQLWs, type SocketExtra } from './graphql-ws-server.js';
 
 const EXPIRY_SWEEP_MS = 500;
 
@@ -32,11 +32,13 @@ export interface SocketState {
   readonly origin: RequestOrigin;
   readonly socket: WebSocket;
   readonly openedAt: number;
+  /** Last message or pong from the client (ms); the idle timeout and `lastSeenAt` read it. */
+  lastActivityAt: number;
   /** Ids of this connection's running operations, with their root field. */
   readonly operations: Map<string, string>;
 }
 
-type HeraldExtra = Extra & { state?: SocketState };
+type HeraldExtra = SocketExtra & { state?: SocketState };
 
 /**
  * Hooks the connections module implements: tracking records, the per-user cap across instances,
@@ -63,8 +65,8 @@ export interface ConnectionLifecycle {
 }
 
 export interface WebSocketTransport {
-  /** Live connection states on this instance. */
-  readonly connections: ReadonlySet<SocketState>;
+  /** Live connection states on this instance, by socket. */
+  readonly connections: ReadonlyMap<WebSocket, SocketState>;
   /** Closes every socket of a session (logout, refresh-token reuse) with 4403. */
   closeSession(sessionId: string, reason: string): void;
   /** Closes one connection by id (admin kick, or the cap freeing a slot). */
@@ -85,7 +87,7 @@ export interface WebSocketDeps {
 /** graphql-ws over `ws` on the HTTP server's `/graphql`, every operation through Yoga's envelop pipeline. */
 export function attachWebSocketTransport(deps: WebSocketDeps): WebSocketTransport {
   const { config, logger } = deps;
-  const connections = new Set<SocketState>();
+  const connections = new Map<WebSocket, SocketState>();
   const isDev = config.env !== 'production';
   // Yoga masks errors of results it yields; direct delivery bypasses that iterator, so it masks with the same function.
   const payloads = new PayloadCache((error) => maskError(error, 'Unexpected error.', isDev));
@@ -111,12 +113,13 @@ export function attachWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
     });
   }
 
-  const server = useServer<Record<string, unknown> | undefined, { state?: SocketState }>(
+  serveGraphQLWs<HeraldExtra>(
     {
       connectionInitWaitTimeout: config.ws.initTimeoutMs,
       onConnect: async (ctx) => {
-        const extra = ctx.extra as HeraldExtra;
+        const extra = ctx.extra;
         const request = extra.request;
+        if (!request) return false;
         const state: SocketState = {
           id: randomUUID(),
           viewer: null,
@@ -129,6 +132,7 @@ export function attachWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
           },
           socket: extra.socket,
           openedAt: Date.now(),
+          lastActivityAt: Date.now(),
           operations: new Map(),
         };
         (state.origin as { connectionId: string | null }).connectionId = state.id;
@@ -150,16 +154,16 @@ export function attachWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
           return false;
         }
         extra.state = state;
-        connections.add(state);
+        connections.set(state.socket, state);
         // Everything needed from the upgrade request and the token is in `state` now; graphql-ws would
         // otherwise hold both (a few hundred bytes to a few KB) for the socket's life.
-        (extra as { request: IncomingMessage | undefined }).request = undefined;
+        extra.request = undefined;
         forgetToken(ctx.connectionParams);
         await deps.lifecycle.opened(state).catch((error: unknown) => logger.warn({ err: error }, 'connection open hook failed'));
         return { connectionId: state.id, instanceId: config.instanceId };
       },
       onSubscribe: async (ctx, id, payload) => {
-        const state = (ctx.extra as HeraldExtra).state;
+        const state = ctx.extra.state;
         if (!state) return;
         // GraphiQL sends its Headers editor as `extensions.headers` on each subscribe, not as
         // connectionParams: an anonymous socket may authenticate one operation that way (as HTTP/SSE do).
@@ -218,32 +222,41 @@ export function attachWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
       },
       execute: (args) => (args.rootValue as OperationRunner).execute(args) as never,
       subscribe: (args) => (args.rootValue as OperationRunner).subscribe(args) as never,
-      onComplete: (ctx, id) => endOperation(ctx.extra as HeraldExtra, id),
+      onComplete: (ctx, id) => endOperation(ctx.extra, id),
       onError: (ctx, id, _payload, errors) => {
-        endOperation(ctx.extra as HeraldExtra, id);
+        endOperation(ctx.extra, id);
         // A 'fail' stream overflowed (its client reads too slowly): a gap would mislead, so the whole
         // socket closes with the documented 4413 rather than one operation ending with an error frame.
         if (errors.some(isSlowConsumerError)) ctx.extra.socket.close(CloseCode.SlowConsumer, 'Slow consumer: event queue full');
       },
       onClose: async (ctx, code, reason) => {
-        const state = (ctx.extra as HeraldExtra).state;
+        const state = ctx.extra.state;
         if (!state) return;
-        connections.delete(state);
+        connections.delete(state.socket);
         for (const [id, field] of state.operations) deps.lifecycle.operationEnded?.(state, id, field);
         state.operations.clear();
         await deps.lifecycle.closed(state, code ?? 1005, reason ?? '').catch((error: unknown) => logger.warn({ err: error }, 'connection close hook failed'));
       },
     },
     wss,
-    0, // keep-alive: startKeepAlive below, one timer for all sockets
+    {
+      logger,
+      extraFor: (socket, request) => ({ socket, request }),
+      received: (extra) => {
+        if (extra.state) extra.state.lastActivityAt = Date.now();
+      },
+    },
   );
 
-  const stopKeepAlive = startKeepAlive(wss, config.ws.heartbeatIntervalMs);
+  const stopKeepAlive = startKeepAlive(wss, config.ws.heartbeatIntervalMs, (socket) => {
+    const state = connections.get(socket);
+    if (state) state.lastActivityAt = Date.now();
+  });
   // One sweep for every socket instead of a timer each: a socket closes with 4403 within
   // EXPIRY_SWEEP_MS of its access token's expiry.
   const expirySweep = setInterval(() => {
     const now = Date.now();
-    for (const state of connections) {
+    for (const state of connections.values()) {
       if (state.viewer && state.viewer.tokenExpiresAt <= now) state.socket.close(CloseCode.Forbidden, 'Access token expired');
     }
   }, EXPIRY_SWEEP_MS);
@@ -260,10 +273,10 @@ export function attachWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
   return {
     connections,
     closeSession(sessionId, reason) {
-      for (const state of connections) if (state.viewer?.sessionId === sessionId) state.socket.close(CloseCode.Forbidden, reason);
+      for (const state of connections.values()) if (state.viewer?.sessionId === sessionId) state.socket.close(CloseCode.Forbidden, reason);
     },
     closeConnection(connectionId, code, reason) {
-      for (const state of connections) {
+      for (const state of connections.values()) {
         if (state.id === connectionId) {
           state.socket.close(code, reason);
           return true;
@@ -280,7 +293,6 @@ export function attachWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
       // Wait (bounded) for close handshakes so records are finalised before the process exits.
       await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, 3000).unref())]);
       for (const ws of wss.clients) ws.terminate();
-      await server.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };

@@ -10,7 +10,8 @@ describe.runIf(backendAvailable())('WebSocket keep-alive', () => {
   let user: TestUser;
 
   beforeAll(async () => {
-    app = await startTestApp({ WS_HEARTBEAT_INTERVAL: '200ms' });
+    // The idle timeout (1 s) is shorter than the test: only answered pings keep a quiet socket open.
+    app = await startTestApp({ WS_HEARTBEAT_INTERVAL: '200ms', WS_CONNECTION_TIMEOUT: '1s' });
     user = await registerUser(app, 'keepalive');
   });
 
@@ -48,5 +49,24 @@ describe.runIf(backendAvailable())('WebSocket keep-alive', () => {
     expect(alive.pings.length).toBeGreaterThanOrEqual(seen + 3);
     expect(alive.ws.readyState).toBe(WebSocket.OPEN);
     alive.ws.close();
+  });
+
+  it('counts answered pings as activity: a quiet socket outlives WS_CONNECTION_TIMEOUT and its record shows when it was last seen', async () => {
+    const quiet = await connect(true);
+    const openedAt = Date.now();
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(quiet.ws.readyState).toBe(WebSocket.OPEN);
+    quiet.ws.close(1000);
+    const db = app.app.runtime.db;
+    let row = await db.webSocketConnection.findFirst({ where: { userId: user.id, closeCode: 1000 } });
+    for (let i = 0; !row && i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      row = await db.webSocketConnection.findFirst({ where: { userId: user.id, closeCode: 1000 } });
+    }
+    expect(row).not.toBeNull();
+    // The last pong came about 2.4 s after the socket opened; nothing but pongs marked it active.
+    expect(row!.lastSeenAt.getTime() - row!.connectedAt.getTime()).toBeGreaterThan(1500);
+    expect(row!.lastSeenAt.getTime()).toBeLessThanOrEqual(Date.now());
+    expect(row!.connectedAt.getTime()).toBeLessThanOrEqual(openedAt + 50);
   });
 });

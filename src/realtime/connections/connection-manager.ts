@@ -27,14 +27,15 @@ export interface ConnectionManagerDeps {
 interface LiveConnection {
   readonly state: SocketState;
   readonly userId: string | null;
-  lastActivityAt: number;
   readonly rate: OperationRate;
   /** Running subscriptions: operation id → root field. */
   readonly subscriptions: Map<string, string>;
   /** The record insert; closing waits for it so a fast close never leaves a row open. */
   opening: Promise<void>;
-  detach(): void;
 }
+
+/** What `opening` becomes once the insert is done, so no connection keeps a settled promise of its own. */
+const OPENED: Promise<void> = Promise.resolve();
 
 /**
  * Owns this instance's WebSocket connections: records, the per-user cap (across instances through
@@ -49,6 +50,7 @@ export class ConnectionManager {
   private readonly finalising = new Set<Promise<void>>();
   private readonly timers: NodeJS.Timeout[] = [];
   private snapshotTimer: NodeJS.Timeout | null = null;
+  private lastHeartbeatAt = 0;
   private shuttingDown = false;
   private stopped = false;
 
@@ -128,26 +130,13 @@ export class ConnectionManager {
 
   private async opened(state: SocketState): Promise<void> {
     const now = Date.now();
-    const socket = state.socket;
-    const markActive = () => {
-      const live = this.live.get(state.id);
-      if (!live) return;
-      live.lastActivityAt = Date.now();
-      this.records?.touch(state.id, live.lastActivityAt);
-    };
-    socket.on('message', markActive);
-    socket.on('pong', markActive);
+    // Activity (messages, pongs) is stamped on `state.lastActivityAt` by the transport: no listener per socket here.
     const live: LiveConnection = {
       state,
       userId: state.viewer?.id ?? null,
-      lastActivityAt: now,
       rate: new OperationRate(this.deps.config.ws.maxOperationsPerSecond, now),
       subscriptions: new Map(),
-      opening: Promise.resolve(),
-      detach: () => {
-        socket.off('message', markActive);
-        socket.off('pong', markActive);
-      },
+      opening: OPENED,
     };
     this.live.set(state.id, live);
     this.deps.metrics?.openConnections.inc();
@@ -164,6 +153,7 @@ export class ConnectionManager {
       });
     }
     await Promise.all([live.opening, this.deps.connectionEvents.emitOpened({ connectionId: state.id, viewer: state.viewer })]);
+    live.opening = OPENED;
   }
 
   private async closed(state: SocketState, code: number, reason: string): Promise<void> {
@@ -174,7 +164,7 @@ export class ConnectionManager {
       return;
     }
     this.live.delete(state.id);
-    live.detach();
+    if (state.lastActivityAt > state.openedAt) this.records?.touch(state.id, state.lastActivityAt);
     const recordedCode = this.shuttingDown ? CloseCode.GoingAway : code;
     const recordedReason = this.shuttingDown ? 'Server shutting down' : reason;
     const done = this.finalise(live, recordedCode, recordedReason);
@@ -242,15 +232,21 @@ export class ConnectionManager {
   private closeIdle(): void {
     const limit = Date.now() - this.deps.config.ws.connectionTimeoutMs;
     for (const live of this.live.values()) {
-      if (live.lastActivityAt < limit && live.state.socket.readyState === live.state.socket.OPEN) {
+      if (live.state.lastActivityAt < limit && live.state.socket.readyState === live.state.socket.OPEN) {
         live.state.socket.close(CloseCode.IdleTimeout, 'Idle timeout');
       }
     }
   }
 
-  /** Keeps this instance's slots and snapshot alive, and writes the batched lastSeenAt values. */
+  /** Keeps this instance's slots and snapshot alive, and writes the lastSeenAt values of connections active since the last one. */
   private async heartbeat(): Promise<void> {
-    const owned = [...this.live.values()].filter((l) => l.userId !== null).map((l) => ({ userId: l.userId as string, connectionId: l.state.id }));
+    const since = this.lastHeartbeatAt;
+    this.lastHeartbeatAt = Date.now();
+    const owned: { userId: string; connectionId: string }[] = [];
+    for (const { state, userId } of this.live.values()) {
+      if (userId !== null) owned.push({ userId, connectionId: state.id });
+      if (state.lastActivityAt > since && state.lastActivityAt > state.openedAt) this.records?.touch(state.id, state.lastActivityAt);
+    }
     await Promise.all([
       this.slots.refresh(owned).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'refreshing connection slots failed')),
       this.records?.flushLastSeen(),
