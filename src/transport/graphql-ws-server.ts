@@ -60,7 +60,12 @@ export function serveGraphQLWs<E extends SocketExtra>(
       logger.error({ err: error }, 'websocket message handling failed');
       socket.close(INTERNAL_ERROR, 'Internal server error');
     };
-    socket.on('error', failed);
+    // A frame `ws` rejects (too big: 1009, malformed: 1002) is the client's fault, and `ws` has already
+    // started the close with the right code; only a socket-level failure is worth more than a debug line.
+    socket.on('error', (error: Error & { code?: string }) => {
+      if (error.code?.startsWith('WS_ERR_')) logger.debug({ err: error }, 'websocket protocol error from client');
+      else logger.warn({ err: error }, 'websocket socket error');
+    });
     if (initWaitMs > 0 && Number.isFinite(initWaitMs)) {
       awaitingInit.set(
         socket,
