@@ -85,8 +85,11 @@ export class MemoryConnectionSlots implements ConnectionSlots {
   async acquire(userId: string, connectionId: string, max: number): Promise<boolean> {
     const now = Date.now();
     const mine = this.slots.get(userId) ?? new Map<string, number>();
-    for (const [id, expiry] of mine) if (expiry <= now) mine.delete(id);
-    if (!mine.has(connectionId) && mine.size >= max) return false;
+    // Lapsed slots only matter at the cap: sweeping on every acquire made a user's connections O(n²).
+    if (!mine.has(connectionId) && mine.size >= max) {
+      for (const [id, expiry] of mine) if (expiry <= now) mine.delete(id);
+      if (mine.size >= max) return false;
+    }
     mine.set(connectionId, now + this.ttlMs);
     this.slots.set(userId, mine);
     return true;
