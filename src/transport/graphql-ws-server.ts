@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket, WebSocketServer } from 'ws';
-import { handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
+import { CloseCode as ProtocolCloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import type { Logger } from 'pino';
 
 /** What graphql-ws hands our hooks as `ctx.extra`; `request` is dropped once the connection is admitted. */
@@ -17,10 +17,8 @@ export interface GraphQLWsBinding<E extends SocketExtra> {
   received?(extra: E): void;
 }
 
-const INTERNAL_ERROR = 1011;
 /** graphql-ws's own default, which it applies when the option is left out. */
 const DEFAULT_INIT_WAIT_MS = 3000;
-const INIT_TIMEOUT = 4408;
 
 /**
  * graphql-ws's protocol server on `ws` sockets, in place of `graphql-ws/use/ws`. That adapter awaits each
@@ -53,12 +51,12 @@ export function serveGraphQLWs<E extends SocketExtra>(
   wss.options.handleProtocols = handleProtocols;
   wss.on('error', (error) => {
     logger.error({ err: error }, 'websocket server error');
-    for (const socket of wss.clients) socket.close(INTERNAL_ERROR, 'Internal server error');
+    for (const socket of wss.clients) socket.close(ProtocolCloseCode.InternalServerError, 'Internal server error');
   });
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     const failed = (error: unknown) => {
       logger.error({ err: error }, 'websocket message handling failed');
-      socket.close(INTERNAL_ERROR, 'Internal server error');
+      socket.close(ProtocolCloseCode.InternalServerError, 'Internal server error');
     };
     // A frame `ws` rejects (too big: 1009, malformed: 1002) is the client's fault, and `ws` has already
     // started the close with the right code; only a socket-level failure is worth more than a debug line.
@@ -71,7 +69,7 @@ export function serveGraphQLWs<E extends SocketExtra>(
         socket,
         setTimeout(() => {
           awaitingInit.delete(socket);
-          socket.close(INIT_TIMEOUT, 'Connection initialisation timeout');
+          socket.close(ProtocolCloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
         }, initWaitMs),
       );
     }
