@@ -12,7 +12,7 @@ import { createBenchDatabase, startRedis } from '../lib/backends.js';
 import { LoadPool } from '../lib/load-pool.js';
 import { startPeer, type PeerKind } from '../lib/peers.js';
 import { sleep } from '../lib/proc.js';
-import { warmUp } from '../lib/step.js';
+import { warmedIdleSubscribers } from '../scenarios/capacity.js';
 import { growthPerSubscriber, heapByKind } from './heap-summary.js';
 
 const LEVELS = [1000, 3000] as const;
@@ -27,14 +27,10 @@ const redis = kind === 'herald-redis' ? await startRedis() : null;
 const peer = await startPeer(kind, { db, redis });
 const pool = new LoadPool();
 try {
-  const [topic] = await peer.topics(1);
-  const spec = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => ({ postId: topic!, token: peer.tokenFor(from + i) }));
-  // A few clients and one round of events first, so lazy initialisation is not charged to subscribers.
-  await pool.connect(peer.wsUrl, peer.protocol, peer.query, spec(0, 20));
-  await warmUp(peer, [pool], [topic!], 20_000);
+  const { growTo } = await warmedIdleSubscribers(peer, pool);
   const snapshots: string[] = [];
   for (const level of LEVELS) {
-    const result = await pool.connect(peer.wsUrl, peer.protocol, peer.query, spec(pool.size, level));
+    const result = await growTo(level);
     if (result.failed > 0) throw new Error(`${result.failed} subscribers failed to connect`);
     await sleep(1000);
     const before = new Set(readdirSync(dir));

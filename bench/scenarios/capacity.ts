@@ -1,5 +1,6 @@
 /** Scenario 1: idle authenticated subscribers; KB per subscriber (RSS slope after forced GC) and connect+subscribe rate. */
 import { LoadPool } from '../lib/load-pool.js';
+import type { ConnectResult } from '../load/protocol.js';
 import type { Peer } from '../lib/peers.js';
 import { sleep } from '../lib/proc.js';
 import { warmUp } from '../lib/step.js';
@@ -12,25 +13,39 @@ export interface CapacityResult {
   readonly allLive: boolean;
 }
 
+export interface IdleSubscribers {
+  readonly topic: string;
+  /** Connects idle subscribers to `topic` until the pool holds `level`. */
+  growTo(level: number): Promise<ConnectResult>;
+}
+
+/**
+ * Subscribers of one post's stream, authenticated, each with its own token index. A few clients and one
+ * round of events come first, so JIT and lazy initialisation are not charged to the subscribers measured.
+ */
+export async function warmedIdleSubscribers(peer: Peer, pool: LoadPool): Promise<IdleSubscribers> {
+  const [topic] = await peer.topics(1);
+  const spec = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => ({ postId: topic!, token: peer.tokenFor(from + i) }));
+  await pool.connect(peer.wsUrl, peer.protocol, peer.query, spec(0, 20));
+  await warmUp(peer, [pool], [topic!], 20_000);
+  return { topic: topic!, growTo: (level) => pool.connect(peer.wsUrl, peer.protocol, peer.query, spec(pool.size, level)) };
+}
+
 export async function capacity(peer: Peer, sizes: Sizes, log: (line: string) => void): Promise<CapacityResult> {
   const pool = new LoadPool();
   try {
-    const [topic] = await peer.topics(1);
-    const spec = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => ({ postId: topic!, token: peer.tokenFor(from + i) }));
-    // A few clients and one round of events first, so JIT and lazy init are not charged to the slope.
-    await pool.connect(peer.wsUrl, peer.protocol, peer.query, spec(0, 20));
-    await warmUp(peer, [pool], [topic!], 20_000);
+    const { topic, growTo } = await warmedIdleSubscribers(peer, pool);
     const points: CapacityResult['points'] = [];
     for (const level of sizes.capacityLevels) {
       const from = pool.size;
-      const result = await pool.connect(peer.wsUrl, peer.protocol, peer.query, spec(from, level));
+      const result = await growTo(level);
       await sleep(1000);
       const rss = await peer.rssAfterGc();
       const rate = ((level - from) / result.ms) * 1000;
       points.push({ subscribers: level, rssKB: rss, connectPerSec: rate, failed: result.failed });
       log(`  ${level} idle subscribers: RSS ${Math.round(rss / 1024)} MiB, ${Math.round(rate)} connect+subscribe/s, ${result.failed} failed`);
     }
-    const allLive = points.every((p) => p.failed === 0) && (await warmUp(peer, [pool], [topic!], 30_000));
+    const allLive = points.every((p) => p.failed === 0) && (await warmUp(peer, [pool], [topic], 30_000));
     const total = points.reduce((s, p) => s + p.subscribers, 0);
     const connectMs = points.reduce((s, p) => s + p.subscribers / p.connectPerSec, 0);
     return { points, kbPerSubscriber: slope(points.map((p) => [p.subscribers, p.rssKB])), connectPerSec: total / connectMs, allLive };
