@@ -9,6 +9,7 @@ import { backendAvailable, createTestBackend, startTestApp, type TestApp, type T
 import { bearer, connectWs, gqlOk, Subscription, type WsHandle } from '../helpers/clients.js';
 import { createPost, registerUser, type TestUser } from '../helpers/users.js';
 import { freePort } from '../helpers/faults.js';
+import { RedisConnectionSlots } from '../../src/realtime/connections/connection-slots.js';
 
 const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
 if (!hasRedisServer && isCi() && backend === 'services') throw new Error('CI=true but redis-server is not installed');
@@ -106,5 +107,25 @@ describe.runIf(backend === 'services' && backendAvailable() && hasRedisServer)('
     expect(first.data?.typing.typingUsers).toEqual([{ id: reader.id }]);
     // And its expiry, swept through the cluster, arrives as isTyping false.
     await typing.until((d) => d.typing.isTyping === false && d.typing.typingUsers.length === 0, 10_000);
+  });
+
+  it('refreshes connection slots through the cluster (one transaction per user) and lets the rest lapse', async () => {
+    const cluster = new Cluster([{ host: '127.0.0.1', port: node.port }]);
+    try {
+      const slots = new RedisConnectionSlots(cluster, `herald-cluster-slots-${Date.now()}:`, 1000);
+      for (const id of ['a1', 'a2']) expect(await slots.acquire('ua', id, 2)).toBe(true);
+      expect(await slots.acquire('ub', 'b1', 1)).toBe(true);
+      await new Promise((r) => setTimeout(r, 600));
+      await slots.refresh([
+        { userId: 'ua', connectionId: 'a1' },
+        { userId: 'ub', connectionId: 'b1' },
+      ]);
+      await new Promise((r) => setTimeout(r, 600));
+      expect(await slots.acquire('ua', 'a3', 2)).toBe(true);
+      expect(await slots.acquire('ua', 'a4', 2)).toBe(false);
+      expect(await slots.acquire('ub', 'b2', 1)).toBe(false);
+    } finally {
+      cluster.disconnect();
+    }
   });
 });

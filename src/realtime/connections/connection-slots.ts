@@ -1,3 +1,4 @@
+import { Cluster } from 'ioredis';
 import type { RedisClient } from '../redis-connection.js';
 
 /**
@@ -63,17 +64,37 @@ export class RedisConnectionSlots implements ConnectionSlots {
   async refresh(slots: readonly { userId: string; connectionId: string }[]): Promise<void> {
     if (slots.length === 0) return;
     const expiry = Date.now() + this.ttlMs;
-    // One round trip per key (a cluster rejects multi-key pipelines only across slots, not here).
-    await Promise.all(
-      slots.map(({ userId, connectionId }) =>
-        this.redis
-          .multi()
-          .zadd(this.key(userId), 'XX', expiry, connectionId)
-          .pexpire(this.key(userId), this.ttlMs)
-          .exec(),
-      ),
-    );
+    const byUser = new Map<string, (string | number)[]>();
+    for (const { userId, connectionId } of slots) {
+      const pairs = byUser.get(userId) ?? [];
+      pairs.push(expiry, connectionId);
+      byUser.set(userId, pairs);
+    }
+    // One ZADD per user (all of its connections) and PEXPIRE. A single Redis takes them all in pipelines
+    // of REFRESH_USERS_PER_PIPELINE users; a cluster spreads users over slots, so there each user's pair
+    // is its own transaction (its key's hash tag keeps it on one slot).
+    const users = [...byUser];
+    if (this.redis instanceof Cluster) {
+      await Promise.all(users.map(([userId, pairs]) => this.redis.multi().zadd(this.key(userId), 'XX', ...pairs).pexpire(this.key(userId), this.ttlMs).exec().then(firstFailure)));
+      return;
+    }
+    for (let from = 0; from < users.length; from += REFRESH_USERS_PER_PIPELINE) {
+      const pipeline = this.redis.pipeline();
+      for (const [userId, pairs] of users.slice(from, from + REFRESH_USERS_PER_PIPELINE)) {
+        pipeline.zadd(this.key(userId), 'XX', ...pairs).pexpire(this.key(userId), this.ttlMs);
+      }
+      firstFailure(await pipeline.exec());
+    }
   }
+}
+
+/** Bounds one pipeline's request and reply buffers (two commands per user). */
+const REFRESH_USERS_PER_PIPELINE = 1000;
+
+/** Throws the first failed command of a pipeline or transaction reply, so the heartbeat reports it. */
+function firstFailure(replies: [Error | null, unknown][] | null): void {
+  const failed = replies?.find(([error]) => error !== null);
+  if (failed) throw failed[0];
 }
 
 /** One process: a map of users to their slots' expiries. */
