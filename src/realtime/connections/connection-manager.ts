@@ -164,7 +164,6 @@ export class ConnectionManager {
       return;
     }
     this.live.delete(state.id);
-    if (state.lastActivityAt > state.openedAt) this.records?.touch(state.id, state.lastActivityAt);
     const recordedCode = this.shuttingDown ? CloseCode.GoingAway : code;
     const recordedReason = this.shuttingDown ? 'Server shutting down' : reason;
     const done = this.finalise(live, recordedCode, recordedReason);
@@ -188,7 +187,7 @@ export class ConnectionManager {
     await live.opening;
     await Promise.all([
       slot,
-      this.records?.closed(live.state.id, code, reason),
+      this.records?.closed(live.state.id, code, reason, lastHeardFrom(live.state)),
       this.deps.connectionEvents.emitClosed({ connectionId: live.state.id, viewer: live.state.viewer }),
     ]);
   }
@@ -243,13 +242,19 @@ export class ConnectionManager {
     const since = this.lastHeartbeatAt;
     this.lastHeartbeatAt = Date.now();
     const owned: { userId: string; connectionId: string }[] = [];
+    const seen: string[] = [];
+    let newest = 0;
     for (const { state, userId } of this.live.values()) {
       if (userId !== null) owned.push({ userId, connectionId: state.id });
-      if (state.lastActivityAt > since && state.lastActivityAt > state.openedAt) this.records?.touch(state.id, state.lastActivityAt);
+      const heard = lastHeardFrom(state);
+      if (heard !== null && heard > since) {
+        seen.push(state.id);
+        newest = Math.max(newest, heard);
+      }
     }
     await Promise.all([
       this.slots.refresh(owned).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'refreshing connection slots failed')),
-      this.records?.flushLastSeen(),
+      this.records?.markSeen(seen, newest),
       this.publishSnapshot(),
     ]);
   }
@@ -289,4 +294,9 @@ export class ConnectionManager {
       updatedAt: new Date().toISOString(),
     };
   }
+}
+
+/** When the client was last heard from (a message or a pong), null when never since it connected. */
+function lastHeardFrom(state: SocketState): number | null {
+  return state.lastActivityAt > state.openedAt ? state.lastActivityAt : null;
 }

@@ -21,11 +21,10 @@ interface ClosedConnection {
 
 /**
  * The WebSocketConnection rows: written when a connection opens, finalised (closedAt, closeCode,
- * closeReason) when it closes. `lastSeenAt` is not written per message: activity marks the connection
- * and `flushLastSeen()` (called on each heartbeat) writes every touched row in one statement.
+ * closeReason, lastSeenAt) when it closes. `lastSeenAt` is not written per message: each heartbeat
+ * hands `markSeen()` the connections heard from since the last one, written in one statement.
  */
 export class ConnectionRecords {
-  private readonly touched = new Map<string, number>();
   private readonly pending = new Set<Promise<unknown>>();
   /**
    * Connections opened (closed) in one event-loop turn are written with one statement: reconnect and
@@ -46,15 +45,9 @@ export class ConnectionRecords {
     await this.track(this.inserts.add(connection));
   }
 
-  /** Remembers activity; the row is updated on the next flush. */
-  touch(connectionId: string, at = Date.now()): void {
-    this.touched.set(connectionId, at);
-  }
-
-  async closed(connectionId: string, code: number, reason: string, at = new Date()): Promise<void> {
-    const lastSeen = this.touched.get(connectionId);
-    this.touched.delete(connectionId);
-    await this.track(this.finals.add({ id: connectionId, closedAt: at, code, reason: reason.slice(0, 255), lastSeenAt: lastSeen ? new Date(lastSeen) : null }));
+  /** `lastSeenAt`: when the client was last heard from (ms), null when never after connecting. */
+  async closed(connectionId: string, code: number, reason: string, lastSeenAt: number | null, at = new Date()): Promise<void> {
+    await this.track(this.finals.add({ id: connectionId, closedAt: at, code, reason: reason.slice(0, 255), lastSeenAt: lastSeenAt === null ? null : new Date(lastSeenAt) }));
   }
 
   // Raw SQL with one array per column: Prisma's createMany/updateMany cost ~100-600 µs of CPU per row
@@ -78,20 +71,16 @@ export class ConnectionRecords {
       WHERE c.id = t.id AND c."closedAt" IS NULL`;
   }
 
-  /** Writes the batched lastSeenAt values: one UPDATE for all connections seen at the same instant bucket. */
-  async flushLastSeen(): Promise<void> {
-    if (this.touched.size === 0) return;
-    const batch = [...this.touched];
-    this.touched.clear();
-    // Every row gets the newest time of the batch's second: precise enough for "last seen", one statement.
-    // A loop, not Math.max(...spread): spreading one argument per connection overflows the stack at ~10^5.
-    let newest = 0;
-    for (const [, t] of batch) if (t > newest) newest = t;
-    const at = new Date(newest);
+  /**
+   * Sets `lastSeenAt` of these open rows to `at`, the newest activity among them: precise to a heartbeat,
+   * which is enough for "last seen", and one statement for all.
+   */
+  async markSeen(connectionIds: readonly string[], at: number): Promise<void> {
+    if (connectionIds.length === 0) return;
     await this.track(
       this.db.webSocketConnection.updateMany({
-        where: { id: { in: batch.map(([id]) => id) }, closedAt: null },
-        data: { lastSeenAt: at },
+        where: { id: { in: [...connectionIds] }, closedAt: null },
+        data: { lastSeenAt: new Date(at) },
       }),
     );
   }
