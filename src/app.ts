@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Config } from './config.js';
-import { createLogger, type Logger } from './logger.js';
+import type { Config } from './shared/config.js';
+import { createLogger, type Logger } from './shared/logger.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './data/embedded.js';
 import { applyMigrations } from './data/migrate.js';
 import { createPrismaClient, type PrismaClient } from './data/db.js';
@@ -14,16 +14,16 @@ import { createRedisEngine } from './realtime/redis-engine.js';
 import { connectRedis, type RedisClient } from './realtime/redis-connection.js';
 import { PubSub } from './realtime/pubsub.js';
 import { topics } from './realtime/topics.js';
-import { ConnectionEvents } from './realtime/connection-events.js';
+import { ConnectionEvents } from './modules/connections/connection-events.js';
 import { createServices, type Services } from './services.js';
-import { schema } from './schema.js';
+import { schema } from './graphql/schema.js';
 import { createContextFactory } from './transport/context-factory.js';
-import { createHeraldYoga, type HeraldYoga } from './transport/yoga.js';
-import { queryLimitPlugins } from './transport/query-limits.js';
-import { SharedSubscriptions } from './transport/shared-subscriptions.js';
-import { attachWebSocketTransport, type ConnectionLifecycle, type WebSocketTransport } from './transport/ws.js';
-import { handleProbe } from './transport/probes.js';
-import { handleMetrics } from './transport/metrics.js';
+import { createHeraldYoga, type HeraldYoga } from './transport/http/yoga.js';
+import { queryLimitPlugins } from './graphql/plugins/query-limits.js';
+import { SharedSubscriptions } from './graphql/plugins/shared-execution.js';
+import { attachWebSocketTransport, type ConnectionLifecycle, type WebSocketTransport } from './transport/ws/websocket-transport.js';
+import { handleProbe } from './transport/http/probes.js';
+import { handleMetrics } from './transport/http/metrics-endpoint.js';
 import { HeraldMetrics } from './metrics/metrics.js';
 
 export interface HeraldApp {
@@ -94,7 +94,7 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
       config,
       logger,
       context: createContextFactory({ services, pubsub, trustedProxies: config.trustedProxies }),
-      // Subscription events are executed once per shape and shared (shared-subscriptions.ts).
+      // Subscription events are executed once per shape and shared (graphql/plugins/shared-execution.ts).
       plugins: [...queryLimitPlugins(config.graphqlLimits), new SharedSubscriptions().plugin()],
     });
     const server = createServer((req, res) => void route(req, res));

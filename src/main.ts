@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig } from './shared/config.js';
 import { buildApp } from './app.js';
 
 /** Entry point: config → app → listen; SIGTERM/SIGINT drain gracefully, bounded so the process always exits. */

@@ -2,7 +2,7 @@
  * Herald itself, configured only through the environment the harness passes (DATABASE_URL, REDIS_URL,
  * REDIS_PREFIX, WS_MAX_CONNECTIONS_PER_USER, ...). Same entry the product uses: loadConfig() → buildApp().
  */
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/shared/config.js';
 import { buildApp } from '../../src/app.js';
 import { announceReady, portFromEnv } from './common.js';
 

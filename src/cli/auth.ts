@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../shared/config.js';
 import type { PrismaClient } from '../data/db.js';
 import { AuthService } from '../modules/auth/auth.service.js';
 import { SessionRevocations } from '../modules/auth/session-revocations.js';

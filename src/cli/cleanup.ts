@@ -1,5 +1,5 @@
 import { MultiBar, Presets } from 'cli-progress';
-import { loadConfig } from '../config.js';
+import { loadConfig } from '../shared/config.js';
 import { ConnectionCleanupService, type CleanupPhase } from '../modules/connections/cleanup.service.js';
 import { parseOptions, positiveNumber, type CliCommand } from './command.js';
 

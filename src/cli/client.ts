@@ -1,6 +1,6 @@
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { loadConfig } from '../config.js';
+import { loadConfig } from '../shared/config.js';
 import { oneOf, parseOptions, positiveNumber, UsageError, type CliCommand } from './command.js';
 import { CLIENT_TESTS, operationsFor, type ClientOperation } from './client-operations.js';
 import { graphqlHttpUrl } from './graphql-http.js';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
-import type { Config } from '../config.js';
+import type { Config } from '../shared/config.js';
 import { createPrismaClient, type PrismaClient } from '../data/db.js';
 import { EMBEDDED_URL_FILE, startEmbeddedDatabase } from '../data/embedded.js';
 import { applyMigrations } from '../data/migrate.js';

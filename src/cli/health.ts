@@ -1,4 +1,4 @@
-import { loadConfig } from '../config.js';
+import { loadConfig } from '../shared/config.js';
 import { parseOptions, UsageError, type CliCommand } from './command.js';
 
 const usage = `Usage: npm run cli -- health [--url http://localhost:4000] [--timeout 5]

@@ -63,7 +63,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return error.exitCode;
     }
     // Loaded lazily for the same reason as the commands; ConfigError's message is the one line to show.
-    const { ConfigError } = await import('../config.js');
+    const { ConfigError } = await import('../shared/config.js');
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
       return 2;

@@ -1,5 +1,5 @@
 import logUpdate from 'log-update';
-import { loadConfig } from '../config.js';
+import { loadConfig } from '../shared/config.js';
 import { parseOptions, positiveNumber, type CliCommand } from './command.js';
 import { graphqlHttpUrl } from './graphql-http.js';
 import { fetchConnectionStats, fetchMetrics, summariseMetrics, type MetricsSummary } from './monitor-sources.js';

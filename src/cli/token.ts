@@ -1,4 +1,4 @@
-import { loadConfig } from '../config.js';
+import { loadConfig } from '../shared/config.js';
 import { CliFailure, parseOptions, required, type CliCommand } from './command.js';
 
 const usage = `Usage: npm run cli -- token --user <email> [--quiet]

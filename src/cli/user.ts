@@ -1,4 +1,4 @@
-import { loadConfig } from '../config.js';
+import { loadConfig } from '../shared/config.js';
 import { Role } from '../generated/prisma/enums.js';
 import { CliFailure, oneOf, parseOptions, required, UsageError, type CliCommand } from './command.js';
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { GraphQLError } from 'graphql';
-import type { Context, RequestOrigin } from '../context.js';
+import type { Context, RequestOrigin } from '../graphql/context.js';
 import type { Services } from '../services.js';
 import type { PubSub } from '../realtime/pubsub.js';
 import type { Viewer } from '../modules/auth/viewer.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEV_JWT_SECRET, loadConfig } from '../../src/config.js';
+import { ConfigError, DEV_JWT_SECRET, loadConfig } from '../../src/shared/config.js';
 
 describe('loadConfig', () => {
   it('gives every variable a default that works on a fresh machine', () => {

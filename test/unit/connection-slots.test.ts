@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MemoryConnectionSlots } from '../../src/realtime/connections/connection-slots.js';
-import { OperationRate } from '../../src/realtime/connections/operation-limits.js';
-import { mergeSnapshots } from '../../src/realtime/connections/instance-stats.js';
+import { MemoryConnectionSlots } from '../../src/modules/connections/connection-slots.js';
+import { OperationRate } from '../../src/modules/connections/operation-limits.js';
+import { mergeSnapshots } from '../../src/modules/connections/instance-stats.js';
 
 describe('connection slots', () => {
   afterEach(() => vi.useRealTimers());

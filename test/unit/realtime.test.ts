@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Coalescer } from '../../src/util/coalescer.js';
+import { Coalescer } from '../../src/shared/coalescer.js';
 import { EventStream, SlowConsumerError } from '../../src/realtime/event-stream.js';
 import { topics } from '../../src/realtime/topics.js';
 import { newEventIdentity } from '../../src/realtime/event-id.js';
-import { parseDuration } from '../../src/util/duration.js';
+import { parseDuration } from '../../src/shared/duration.js';
 
 afterEach(() => {
   vi.useRealTimers();

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { printSchemaSdl, schema } from '../../src/schema.js';
+import { printSchemaSdl, schema } from '../../src/graphql/schema.js';
 
 describe('schema/schema.graphql', () => {
   it('matches the schema the server builds (run `npm run schema:print` after a schema change)', () => {

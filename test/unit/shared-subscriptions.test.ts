@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getNamedType, isObjectType, parse, type ExecutionArgs, type GraphQLObjectType } from 'graphql';
-import { schema } from '../../src/schema.js';
-import { canonicalJson, selectsViewerDependentField, SharedSubscriptions, VIEWER_DEPENDENT_FIELDS } from '../../src/transport/shared-subscriptions.js';
+import { schema } from '../../src/graphql/schema.js';
+import { canonicalJson, selectsViewerDependentField, SharedSubscriptions, VIEWER_DEPENDENT_FIELDS } from '../../src/graphql/plugins/shared-execution.js';
 
 const dependent = (query: string, operationName: string | null = null) => selectsViewerDependentField(schema, parse(query), operationName);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WriteBatcher } from '../../src/util/write-batcher.js';
+import { WriteBatcher } from '../../src/shared/write-batcher.js';
 
 describe('WriteBatcher', () => {
   it('writes what was added in one turn as one call, capped per batch, and settles each caller with it', async () => {

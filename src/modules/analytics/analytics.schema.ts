@@ -1,4 +1,4 @@
-import { builder } from '../../builder.js';
+import { builder } from '../../graphql/builder.js';
 import { PostRef } from '../posts/post.schema.js';
 import { viewerKeyOf } from '../posts/viewer-key.js';
 import { PATH_MAX } from './page-path.js';

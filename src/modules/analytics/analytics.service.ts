@@ -1,7 +1,7 @@
 import type { PrismaClient } from '../../data/db.js';
 import type { PubSub } from '../../realtime/pubsub.js';
 import type { RedisClient } from '../../realtime/redis-connection.js';
-import type { ConnectionEvents, ConnectionInfo } from '../../realtime/connection-events.js';
+import type { ConnectionEvents, ConnectionInfo } from '../connections/connection-events.js';
 import { topics, type TopicPayloads } from '../../realtime/topics.js';
 import type { Viewer } from '../auth/viewer.js';
 import { computeSnapshot, type AnalyticsSnapshot } from './analytics-snapshot.js';
@@ -9,7 +9,7 @@ import { DashboardFeed } from './dashboard-feed.js';
 import { LIVE_WINDOW_MS, LiveVisitorTracker, MemoryVisitorStore } from './live-visitors.js';
 import { RedisVisitorStore } from './redis-visitor-store.js';
 import { validatePagePath } from './page-path.js';
-import { Coalescer } from '../../util/coalescer.js';
+import { Coalescer } from '../../shared/coalescer.js';
 
 export interface AnalyticsDeps {
   readonly db: PrismaClient;

@@ -1,4 +1,4 @@
-import { badInput } from '../../errors.js';
+import { badInput } from '../../shared/errors.js';
 
 export const PATH_MAX = 2048;
 

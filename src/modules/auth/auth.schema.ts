@@ -1,4 +1,4 @@
-import { builder } from '../../builder.js';
+import { builder } from '../../graphql/builder.js';
 import type { AuthResult } from './auth.service.js';
 import { UserRef } from '../users/user.schema.js';
 

@@ -3,7 +3,7 @@ import type { PrismaClient } from '../../data/db.js';
 import type { User } from '../../generated/prisma/client.js';
 import type { Role } from '../../generated/prisma/enums.js';
 import { Prisma } from '../../generated/prisma/client.js';
-import { conflict, unauthenticated } from '../../errors.js';
+import { conflict, unauthenticated } from '../../shared/errors.js';
 import type { PubSub } from '../../realtime/pubsub.js';
 import { topics } from '../../realtime/topics.js';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';

@@ -1,9 +1,9 @@
-import { builder } from '../../builder.js';
-import type { Context } from '../../context.js';
+import { builder } from '../../graphql/builder.js';
+import type { Context } from '../../graphql/context.js';
 import type { Comment } from '../../generated/prisma/client.js';
-import { notFound } from '../../errors.js';
+import { notFound } from '../../shared/errors.js';
 import { topics, type TopicEvent } from '../../realtime/topics.js';
-import { pageOf, PageInfoRef } from '../../util/pagination.schema.js';
+import { pageOf, PageInfoRef } from '../../graphql/pagination.js';
 import { PostRef } from '../posts/post.schema.js';
 import { UserRef } from '../users/user.schema.js';
 import { canSeeComment } from './comment-visibility.js';

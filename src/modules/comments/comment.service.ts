@@ -1,8 +1,8 @@
 import type { PrismaClient } from '../../data/db.js';
-import { EventScopedLoader } from '../../util/event-scoped-loader.js';
+import { EventScopedLoader } from '../../shared/event-scoped-loader.js';
 import { Prisma, type Comment } from '../../generated/prisma/client.js';
 import type { CommentStatus } from '../../generated/prisma/enums.js';
-import { badInput, forbidden, notFound } from '../../errors.js';
+import { badInput, forbidden, notFound } from '../../shared/errors.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { CommentNotifier } from '../notifications/comment-notifier.js';
 import { isUuid, type PostService } from '../posts/post.service.js';

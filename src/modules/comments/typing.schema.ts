@@ -1,4 +1,4 @@
-import { builder } from '../../builder.js';
+import { builder } from '../../graphql/builder.js';
 import type { User } from '../../generated/prisma/client.js';
 import { newEventIdentity } from '../../realtime/event-id.js';
 import { prepend } from '../../realtime/iterators.js';

@@ -1,7 +1,7 @@
-import type { ConnectionEvents } from '../../realtime/connection-events.js';
+import type { ConnectionEvents } from '../connections/connection-events.js';
 import type { PubSub } from '../../realtime/pubsub.js';
 import { topics } from '../../realtime/topics.js';
-import { serviceUnavailable } from '../../errors.js';
+import { serviceUnavailable } from '../../shared/errors.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { PostService } from '../posts/post.service.js';
 import type { TypingStore } from './typing-store.js';

@@ -1,6 +1,6 @@
-import { builder } from '../../builder.js';
-import { badInput } from '../../errors.js';
-import type { ConnectionStats } from '../../realtime/connections/instance-stats.js';
+import { builder } from '../../graphql/builder.js';
+import { badInput } from '../../shared/errors.js';
+import type { ConnectionStats } from './instance-stats.js';
 import { UserRef } from '../users/user.schema.js';
 
 type InstanceCount = ConnectionStats['instances'][number];

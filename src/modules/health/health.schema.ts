@@ -1,4 +1,4 @@
-import { builder } from '../../builder.js';
+import { builder } from '../../graphql/builder.js';
 import type { HealthReport } from './health.service.js';
 import { EventStream } from '../../realtime/event-stream.js';
 

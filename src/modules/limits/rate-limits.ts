@@ -1,6 +1,6 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { Context } from '../../context.js';
-import { rateLimited } from '../../errors.js';
+import type { Context } from '../../graphql/context.js';
+import { rateLimited } from '../../shared/errors.js';
 import type { RedisClient } from '../../realtime/redis-connection.js';
 
 /** Requests allowed per window, per viewer (or anonymous client / address). */

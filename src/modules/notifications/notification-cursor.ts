@@ -1,4 +1,4 @@
-import { badInput } from '../../errors.js';
+import { badInput } from '../../shared/errors.js';
 
 /** A position in the newest-first list: notifications are ordered by (createdAt desc, id desc). */
 export interface NotificationCursor {

@@ -1,7 +1,7 @@
-import { builder } from '../../builder.js';
+import { builder } from '../../graphql/builder.js';
 import type { NotificationType } from '../../generated/prisma/enums.js';
 import { topics } from '../../realtime/topics.js';
-import { pageOf, PageInfoRef, type PageInfo } from '../../util/pagination.schema.js';
+import { pageOf, PageInfoRef, type PageInfo } from '../../graphql/pagination.js';
 import { mergeStreams } from './merge-streams.js';
 import { encodeCursor } from './notification-cursor.js';
 import type { NotificationView } from './notification-view.js';

@@ -1,9 +1,9 @@
 import type { PrismaClient } from '../../data/db.js';
-import { requireText } from '../../util/text-input.js';
-import { EventScopedLoader } from '../../util/event-scoped-loader.js';
+import { requireText } from '../../shared/text-input.js';
+import { EventScopedLoader } from '../../shared/event-scoped-loader.js';
 import { Prisma, type Notification, type Post } from '../../generated/prisma/client.js';
 import type { NotificationType } from '../../generated/prisma/enums.js';
-import { badInput, notFound } from '../../errors.js';
+import { badInput, notFound } from '../../shared/errors.js';
 import type { TopicEvent } from '../../realtime/topics.js';
 import type { UserService } from '../users/user.service.js';
 import type { PostEventsSink } from '../posts/post.service.js';

@@ -1,4 +1,4 @@
-import { builder } from '../../builder.js';
+import { builder } from '../../graphql/builder.js';
 import type { Post } from '../../generated/prisma/client.js';
 import { prepend } from '../../realtime/iterators.js';
 import { topics, type TopicEvent } from '../../realtime/topics.js';
@@ -7,7 +7,7 @@ import { UserRef } from '../users/user.schema.js';
 import { canSeePost } from './visibility.js';
 import type { PostCounts } from './post-stats.store.js';
 import { viewerKeyOf } from './viewer-key.js';
-import { pageOf, PageInfoRef } from '../../util/pagination.schema.js';
+import { pageOf, PageInfoRef } from '../../graphql/pagination.js';
 
 export const PostStatusEnum = builder.enumType('PostStatus', {
   description: 'DRAFT and ARCHIVED posts are visible only to their author and staff.',

@@ -1,12 +1,12 @@
 import type { PrismaClient } from '../../data/db.js';
-import { EventScopedLoader } from '../../util/event-scoped-loader.js';
-import { requireText } from '../../util/text-input.js';
-import { TickBatchLoader } from '../../util/tick-batch-loader.js';
+import { EventScopedLoader } from '../../shared/event-scoped-loader.js';
+import { requireText } from '../../shared/text-input.js';
+import { TickBatchLoader } from '../../shared/tick-batch-loader.js';
 import type { Post } from '../../generated/prisma/client.js';
-import { badInput, notFound } from '../../errors.js';
+import { badInput, notFound } from '../../shared/errors.js';
 import type { PubSub } from '../../realtime/pubsub.js';
 import { topics } from '../../realtime/topics.js';
-import { Coalescer } from '../../util/coalescer.js';
+import { Coalescer } from '../../shared/coalescer.js';
 import type { Viewer } from '../auth/viewer.js';
 import { canSeePost } from './visibility.js';
 import { PostStatsStore, type PostCounts } from './post-stats.store.js';

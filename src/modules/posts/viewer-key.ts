@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Context } from '../../context.js';
+import type { Context } from '../../graphql/context.js';
 
 /**
  * Who a view belongs to, for "counts once per viewer": the user, else the client's own id, else a

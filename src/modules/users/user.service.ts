@@ -1,8 +1,8 @@
 import type { PrismaClient } from '../../data/db.js';
 import type { User } from '../../generated/prisma/client.js';
 import type { Role } from '../../generated/prisma/enums.js';
-import { notFound } from '../../errors.js';
-import { TickBatchLoader } from '../../util/tick-batch-loader.js';
+import { notFound } from '../../shared/errors.js';
+import { TickBatchLoader } from '../../shared/tick-batch-loader.js';
 
 /** Users by id (batched per tick), by email, and role changes. */
 export class UserService {

@@ -1,5 +1,5 @@
 import { Cluster } from 'ioredis';
-import type { RedisClient } from '../redis-connection.js';
+import type { RedisClient } from '../../realtime/redis-connection.js';
 
 /**
  * Per-user connection slots, the `WS_MAX_CONNECTIONS_PER_USER` cap. Each slot carries an expiry that

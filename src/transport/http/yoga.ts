@@ -2,10 +2,10 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
-import type { Context } from '../context.js';
-import { maskError } from './errors.js';
-import type { YogaServerContext } from './context-factory.js';
+import type { Config } from '../../shared/config.js';
+import type { Context } from '../../graphql/context.js';
+import { maskError } from '../../graphql/mask-error.js';
+import type { YogaServerContext } from '../context-factory.js';
 import type { Plugin } from 'graphql-yoga';
 
 export type HeraldYoga = YogaServerInstance<YogaServerContext, Context>;

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HeraldMetrics } from '../metrics/metrics.js';
+import type { HeraldMetrics } from '../../metrics/metrics.js';
 
 /**
  * `GET /metrics`: Prometheus text format for scrapers. Like /health it needs no token, so expose it

@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { Logger } from 'pino';
-import { CloseCode } from './close-codes.js';
-import { SLOW_CONSUMER_CODE } from './errors.js';
+import { CloseCode } from '../../shared/close-codes.js';
+import { SLOW_CONSUMER_CODE } from '../../graphql/mask-error.js';
 
 /**
  * Bounds what one socket may hold in its outgoing buffer. `ws` buffers every `send` in memory while the

@@ -1,4 +1,4 @@
-import type { Viewer } from '../modules/auth/viewer.js';
+import type { Viewer } from '../auth/viewer.js';
 
 /** What modules learn about WebSocket connections on this instance (typing ends when its socket closes). */
 export interface ConnectionInfo {

@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import type { OperationTypeNode } from 'graphql';
-import type { Config } from '../../config.js';
+import type { Config } from '../../shared/config.js';
 import type { PrismaClient } from '../../data/db.js';
 import type { HeraldMetrics } from '../../metrics/metrics.js';
-import type { ConnectionLifecycle, SocketState } from '../../transport/ws.js';
-import { CloseCode } from '../../transport/close-codes.js';
-import type { ConnectionEvents } from '../connection-events.js';
-import type { RedisClient } from '../redis-connection.js';
+import type { ConnectionLifecycle, SocketState } from '../../transport/ws/websocket-transport.js';
+import { CloseCode } from '../../shared/close-codes.js';
+import type { ConnectionEvents } from './connection-events.js';
+import type { RedisClient } from '../../realtime/redis-connection.js';
 import { ConnectionRecords } from './connection-records.js';
 import { MemoryConnectionSlots, RedisConnectionSlots, type ConnectionSlots } from './connection-slots.js';
 import { MemoryInstanceStats, RedisInstanceStats, TOP_USERS_PER_INSTANCE, mergeSnapshots, type ConnectionStats, type InstanceSnapshot, type InstanceStatsStore } from './instance-stats.js';

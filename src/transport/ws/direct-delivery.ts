@@ -1,7 +1,7 @@
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import type { WebSocket } from 'ws';
-import type { EventStream } from '../realtime/event-stream.js';
-import type { Executed, SharedResultStream } from './shared-subscriptions.js';
+import type { EventStream } from '../../realtime/event-stream.js';
+import type { Executed, SharedResultStream } from '../../graphql/plugins/shared-execution.js';
 
 /** Below this many unsent bytes a frame counts as delivered at once; above it the next event waits for the write. */
 const BACKPRESSURE_BYTES = 16 * 1024;

@@ -16,9 +16,9 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import { operationOf, rootFieldOf } from './operation.js';
+import { operationOf, rootFieldOf } from '../operation.js';
 import type { Context } from '../context.js';
-import { EventStream } from '../realtime/event-stream.js';
+import { EventStream } from '../../realtime/event-stream.js';
 
 /**
  * Fields whose value depends on who asks (their resolver reads `ctx.viewer`, or the value is the

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Services } from '../services.js';
+import type { Services } from '../../services.js';
 
 /**
  * HTTP probes for load balancers and orchestrators: `/health` is liveness (the process answers),

@@ -1,6 +1,6 @@
-import type { Viewer } from './modules/auth/viewer.js';
-import type { Services } from './services.js';
-import type { PubSub } from './realtime/pubsub.js';
+import type { Viewer } from '../modules/auth/viewer.js';
+import type { Services } from '../services.js';
+import type { PubSub } from '../realtime/pubsub.js';
 
 /** Where an operation came from; WebSocket operations also carry their connection's id. */
 export interface RequestOrigin {

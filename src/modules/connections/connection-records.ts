@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../../data/db.js';
-import { WriteBatcher } from '../../util/write-batcher.js';
+import { WriteBatcher } from '../../shared/write-batcher.js';
 
 export interface OpenedConnection {
   readonly id: string;

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { serviceUnavailable } from '../errors.js';
+import { serviceUnavailable } from '../shared/errors.js';
 
 /** Connection-level failures of the database driver: the request may succeed once it is back. */
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P03', '53300', 'P1001', 'P1002', 'P1017', 'P2024']);

@@ -1,4 +1,4 @@
-import type { RedisClient } from '../redis-connection.js';
+import type { RedisClient } from '../../realtime/redis-connection.js';
 
 /** What one instance reports about its WebSocket connections. */
 export interface InstanceSnapshot {

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { parseDuration } from './util/duration.js';
+import { parseDuration } from './duration.js';
 
 /** The dev-only secret used when JWT_SECRET is unset outside production (start-up warns loudly). */
 export const DEV_JWT_SECRET = 'herald-dev-secret-do-not-use-in-production';

@@ -1,4 +1,4 @@
-import { badInput } from '../errors.js';
+import { badInput } from './errors.js';
 
 /** Trimmed, non-empty and at most `max` characters; BAD_USER_INPUT naming the field otherwise. */
 export function requireText(value: string | null | undefined, field: string, max: number): string {

@@ -1,7 +1,7 @@
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Config } from '../config.js';
+import type { Config } from '../../shared/config.js';
 
 /** Which limit an over-limit document broke; sent as `extensions.limit` next to `code: BAD_USER_INPUT`. */
 export type QueryLimit = 'maxDepth' | 'maxAliases' | 'maxTokens' | 'maxDirectives' | 'maxCost';
