@@ -1,29 +1,32 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Plugin } from 'graphql-yoga';
 import type { Config } from './shared/config.js';
 import { createLogger, type Logger } from './shared/logger.js';
+import { EventScopedLoader } from './shared/event-scoped-loader.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './data/embedded.js';
 import { applyMigrations } from './data/migrate.js';
 import { createPrismaClient, type PrismaClient } from './data/db.js';
+import { PostAuthors } from './data/post-authors.js';
 import { publishPostEvents } from './data/extensions/publish-post-events.js';
-import type { Post } from './generated/prisma/client.js';
 import { publishCommentEvents } from './data/extensions/publish-comment-events.js';
 import { publishNotificationEvents } from './data/extensions/publish-notification-events.js';
+import type { Post } from './generated/prisma/client.js';
 import { createMemoryEngine } from './realtime/memory-engine.js';
 import { createRedisEngine } from './realtime/redis-engine.js';
 import { connectRedis, type RedisClient } from './realtime/redis-connection.js';
 import { PubSub } from './realtime/pubsub.js';
-import { topics } from './realtime/topics.js';
-import { ConnectionEvents } from './modules/connections/connection-events.js';
-import { createServices, type Services } from './services.js';
 import { schema } from './graphql/schema.js';
-import { createContextFactory } from './transport/context-factory.js';
+import { errorMask } from './graphql/pipeline.js';
+import { createServices, type AppServices } from './services.js';
+import { createStateStores } from './state-stores.js';
+import { createContextFactory, type Authenticate } from './transport/context-factory.js';
 import { createHeraldYoga, type HeraldYoga } from './transport/http/yoga.js';
-import { queryLimitPlugins } from './graphql/plugins/query-limits.js';
-import { SharedSubscriptions } from './graphql/plugins/shared-execution.js';
-import { attachWebSocketTransport, type ConnectionLifecycle, type WebSocketTransport } from './transport/ws/websocket-transport.js';
 import { handleProbe } from './transport/http/probes.js';
 import { handleMetrics } from './transport/http/metrics-endpoint.js';
+import { attachWebSockets, type WebSocketTransport } from './transport/ws/websocket-server.js';
+import { OperationRunner } from './transport/ws/operation-runner.js';
+import { graphqlTransportWs } from './transport/ws/graphql-transport-ws.js';
 import { HeraldMetrics } from './metrics/metrics.js';
 
 export interface HeraldApp {
@@ -40,7 +43,7 @@ export interface HeraldApp {
 export interface AppRuntime {
   readonly db: PrismaClient;
   readonly pubsub: PubSub;
-  readonly services: Services;
+  readonly services: AppServices;
   readonly yoga: HeraldYoga;
   readonly server: Server;
   readonly ws: WebSocketTransport;
@@ -49,6 +52,12 @@ export interface AppRuntime {
 
 export interface BuildOptions {
   readonly logger?: Logger;
+  /**
+   * Envelop plugins added to the pipeline every transport runs (tracing, response hooks). A plugin that
+   * acts on each subscription result (`onSubscribeResult` returning `onNext`) applies on every transport;
+   * WebSocket subscriptions then pull their results through it instead of being pushed.
+   */
+  readonly plugins?: readonly Plugin<Record<string, unknown>>[];
 }
 
 /** Wires Herald together. Importing this module has no side effects; nothing runs before start(). */
@@ -56,7 +65,6 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
   const logger = options.logger ?? createLogger(config.logLevel, { instanceId: config.instanceId });
   let runtime: AppRuntime | null = null;
   let embedded: EmbeddedDatabase | null = null;
-  const cleanups: (() => Promise<void> | void)[] = [];
 
   async function start(port = config.port): Promise<number> {
     if (config.jwt.usingDevSecret) {
@@ -76,43 +84,54 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
     const metrics = new HeraldMetrics({ instance: config.instanceId });
     const { pubsub, stateRedis } = openPubSub(config, logger, metrics);
     const baseDb = createPrismaClient(embedded ? { kind: 'embedded', pglite: embedded.pglite } : { kind: 'postgresql', url: databaseUrl, poolSize: 10 });
-    // Comment events need the post's author; PostService caches it, but it is built on this client: bind late.
-    let postAuthorOf: (postId: string) => Promise<string | null> = async () => null;
-    // Local subscribers of a post event read the row this write returned instead of loading it again.
-    let postWritten: (row: Post, eventId: string) => void = () => undefined;
+    // Comment events carry the post's author; post events hand their written row to local subscribers.
+    const postAuthors = new PostAuthors(baseDb);
+    const postEventRows = new EventScopedLoader<Post | null>((id) => baseDb.post.findUnique({ where: { id } }));
     const db = baseDb
-      .$extends(publishPostEvents(pubsub, logger, (row, eventId) => postWritten(row, eventId)))
-      .$extends(publishCommentEvents(pubsub, logger, (postId) => postAuthorOf(postId)))
+      .$extends(publishPostEvents(pubsub, logger, (row, eventId) => postEventRows.prime(`${row.id}:${eventId}`, row)))
+      .$extends(publishCommentEvents(pubsub, logger, (postId) => postAuthors.of(postId)))
       .$extends(publishNotificationEvents(pubsub, logger)) as unknown as PrismaClient;
-    const connectionEvents = new ConnectionEvents();
-    const services = createServices({ config, db, pubsub, redis: stateRedis, logger, connectionEvents, metrics });
-    postAuthorOf = (postId) => services.posts.authorIdOf(postId);
-    postWritten = (row, eventId) => services.posts.rememberForEvent(row, eventId);
+    const stores = createStateStores(config, stateRedis, (error, what) => logger.warn({ err: error }, `${what} failed`));
+    const services = createServices({ config, db, pubsub, stores, postAuthors, postEventRows, logger, metrics });
+    const authenticate: Authenticate = (token) => services.auth.authenticate(token);
 
     const yoga = createHeraldYoga({
       schema,
       config,
       logger,
-      context: createContextFactory({ services, pubsub, trustedProxies: config.trustedProxies }),
-      // Subscription events are executed once per shape and shared (graphql/plugins/shared-execution.ts).
-      plugins: [...queryLimitPlugins(config.graphqlLimits), new SharedSubscriptions().plugin()],
+      context: createContextFactory({ services, pubsub, authenticate, trustedProxies: config.trustedProxies }),
+      plugins: [...(options.plugins ?? [])],
     });
     const server = createServer((req, res) => void route(req, res));
-    // Records, per-user cap, limits and metrics; it also forwards opens/closes to ConnectionEvents.
-    const lifecycle: ConnectionLifecycle = services.connections.lifecycle;
-    const ws = attachWebSocketTransport({ server, yoga, services, config, logger, lifecycle });
-
-    // Not awaited: with Redis down at start-up the SUBSCRIBE waits for it, and the server must still start.
-    const revocationListener = pubsub.listen(topics.sessionRevoked(), (event) => {
-      services.revocations.markRevoked(event.sessionId);
-      ws.closeSession(event.sessionId, 'Session revoked');
+    const runner = new OperationRunner({
+      pipeline: yoga.getEnveloped,
+      connections: services.connections,
+      authenticate,
+      authRequired: config.ws.authRequired,
+      mask: errorMask(config),
+      logger,
     });
-    revocationListener.catch((error: unknown) => logger.error({ err: error }, 'session revocation listener failed'));
-    cleanups.push(() => void revocationListener.then((unsubscribe) => unsubscribe(), () => undefined));
+    const ws = attachWebSockets({
+      server,
+      logger,
+      path: '/graphql',
+      protocols: new Map([
+        [
+          'graphql-transport-ws',
+          graphqlTransportWs({ runner, connections: services.connections, authenticate, initTimeoutMs: config.ws.initTimeoutMs, instanceId: config.instanceId, logger }),
+        ],
+      ]),
+      allowedOrigins: config.allowedOrigins,
+      trustedProxies: config.trustedProxies,
+      maxPayloadBytes: config.ws.maxPayloadBytes,
+      sendBufferBytes: config.ws.sendBufferBytes,
+      heartbeatIntervalMs: config.ws.heartbeatIntervalMs,
+    });
+    services.start();
 
     async function route(req: IncomingMessage, res: ServerResponse) {
       try {
-        if (await handleProbe(req, res, services)) return;
+        if (await handleProbe(req, res, () => services.health.report())) return;
         if (await handleMetrics(req, res, metrics)) return;
         await yoga.handle(req, res, { req });
       } catch (error) {
@@ -144,7 +163,6 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
       current.server.closeAllConnections();
       await new Promise<void>((resolve) => current.server.close(() => resolve()));
       await current.yoga.dispose();
-      for (const cleanup of cleanups.splice(0)) await cleanup();
       await current.services.stop();
       await current.pubsub.close();
       await current.db.$disconnect();

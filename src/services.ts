@@ -1,64 +1,53 @@
 import type { Logger } from 'pino';
 import type { Config } from './shared/config.js';
+import { EventScopedLoader } from './shared/event-scoped-loader.js';
 import type { PrismaClient } from './data/db.js';
+import type { PostAuthors } from './data/post-authors.js';
+import type { Post } from './generated/prisma/client.js';
 import type { PubSub } from './realtime/pubsub.js';
-import type { RedisClient } from './realtime/redis-connection.js';
-import type { ConnectionEvents } from './modules/connections/connection-events.js';
+import type { HeraldMetrics } from './metrics/metrics.js';
+import type { Services } from './graphql/context.js';
 import { AuthService } from './modules/auth/auth.service.js';
 import { SessionRevocations } from './modules/auth/session-revocations.js';
 import { UserService } from './modules/users/user.service.js';
 import { PostService } from './modules/posts/post.service.js';
 import { HealthService } from './modules/health/health.service.js';
 import { RateLimits } from './modules/limits/rate-limits.js';
-import { ConnectionManager } from './modules/connections/connection-registry.js';
-import type { HeraldMetrics } from './metrics/metrics.js';
-import { AnalyticsService } from './modules/analytics/analytics.service.js';
+import { ConnectionRegistry } from './modules/connections/connection-registry.js';
+import { ConnectionRecords } from './modules/connections/connection-records.js';
 import { ConnectionCleanupService } from './modules/connections/cleanup.service.js';
+import { AnalyticsService } from './modules/analytics/analytics.service.js';
 import { NotificationService } from './modules/notifications/notification.service.js';
 import { CommentService } from './modules/comments/comment.service.js';
 import { TypingService } from './modules/comments/typing.service.js';
-import { MemoryTypingStore } from './modules/comments/typing-store.memory.js';
-import { RedisTypingStore } from './modules/comments/typing-store.redis.js';
+import type { StateStores } from './state-stores.js';
 
 export interface ServiceDeps {
   readonly config: Config;
+  /** The Prisma client with the publishing extensions. */
   readonly db: PrismaClient;
   readonly pubsub: PubSub;
-  /** The command connection for shared ephemeral state; null on the in-process engine. */
-  readonly redis: RedisClient | null;
+  readonly stores: StateStores;
+  readonly postAuthors: PostAuthors;
+  /** Rows of post events, primed by the publishing extension (see app.ts). */
+  readonly postEventRows: EventScopedLoader<Post | null>;
   readonly logger: Logger;
-  /** WebSocket connections opening and closing on this instance. */
-  readonly connectionEvents: ConnectionEvents;
-  /** Prometheus metrics of this app (absent in tests that build services alone). */
   readonly metrics?: HeraldMetrics;
 }
 
-/** Every domain service, built once per app and reached through the context. */
-export interface Services {
-  readonly auth: AuthService;
+/** Every service of one app. Building them starts nothing: `start()` does (timers, topic listeners). */
+export interface AppServices extends Services {
   readonly revocations: SessionRevocations;
-  readonly users: UserService;
-  readonly posts: PostService;
-  readonly health: HealthService;
-  readonly rateLimits: RateLimits;
-  /** This instance's WebSocket connections: records, per-user cap, limits, `connectionStats`. */
-  readonly connections: ConnectionManager;
-  /** Page views, live visitors and the staff dashboard. */
-  readonly analytics: AnalyticsService;
   /** Finalises abandoned WebSocketConnection records and deletes old ones (periodic job + CLI `cleanup`). */
   readonly connectionCleanup: ConnectionCleanupService;
-  /** Stores and publishes notifications; posts and comments tell it what happened (PostEventsSink, CommentNotifier). */
-  readonly notifications: NotificationService;
-  /** Comments and their moderation (keeps Post.commentCount exact). */
-  readonly comments: CommentService;
-  /** Typing indicators (shared through Redis with TTLs when configured). */
-  readonly typing: TypingService;
-  /** Stops timers and listeners the services own. */
+  start(): void;
+  /** Stops timers and listeners; finalises connection records first, while the database and Redis are up. */
   stop(): Promise<void>;
 }
 
-export function createServices(deps: ServiceDeps): Services {
-  const { config, db, pubsub, logger } = deps;
+/** Builds the services in dependency order (no setter injection) from what the app opened. */
+export function createServices(deps: ServiceDeps): AppServices {
+  const { config, db, pubsub, stores, logger } = deps;
   const onError = (error: unknown, what: string) => logger.warn({ err: error }, `${what} failed`);
   const revocations = new SessionRevocations(db);
   const auth = new AuthService(
@@ -67,45 +56,64 @@ export function createServices(deps: ServiceDeps): Services {
     { secret: config.jwt.secret, issuer: config.jwt.issuer, audience: config.jwt.audience, accessTtlMs: config.jwt.accessTtlMs, refreshTtlMs: config.jwt.refreshTtlMs },
     revocations,
   );
-  const posts = new PostService(db, pubsub, onError);
-  const connections = new ConnectionManager({ config, db, redis: deps.redis, logger, connectionEvents: deps.connectionEvents, metrics: deps.metrics });
+  const users = new UserService(db);
+  const notifications = new NotificationService(db, users);
+  const posts = new PostService({ db, pubsub, sink: notifications, authors: deps.postAuthors, eventRows: deps.postEventRows, onError });
+  const comments = new CommentService(db, posts, notifications, onError);
+  const connections = new ConnectionRegistry({
+    settings: {
+      instanceId: config.instanceId,
+      heartbeatIntervalMs: config.ws.heartbeatIntervalMs,
+      connectionTimeoutMs: config.ws.connectionTimeoutMs,
+      maxConnectionsPerUser: config.ws.maxConnectionsPerUser,
+      maxSubscriptionsPerConnection: config.ws.maxSubscriptionsPerConnection,
+      maxOperationsPerSecond: config.ws.maxOperationsPerSecond,
+    },
+    records: config.ws.trackConnections ? new ConnectionRecords(db, logger) : null,
+    slots: stores.connectionSlots,
+    stats: stores.instanceStats,
+    pubsub,
+    logger,
+    metrics: deps.metrics,
+  });
   const analytics = new AnalyticsService({
     db,
     pubsub,
-    redis: deps.redis,
-    redisPrefix: config.redisPrefix,
-    connectionEvents: deps.connectionEvents,
+    visitorStore: stores.visitors,
+    connectionEvents: connections.events,
     minIntervalMs: config.analytics.minIntervalMs,
     maxIntervalMs: config.analytics.maxIntervalMs,
     onError,
   });
-  const users = new UserService(db);
-  const notifications = new NotificationService(db, users);
-  posts.attachSink(notifications);
-  const comments = new CommentService(db, posts, notifications, onError);
-  const typingStore = deps.redis ? new RedisTypingStore(deps.redis, config.redisPrefix, config.typingTtlMs, onError) : new MemoryTypingStore(config.typingTtlMs);
-  const typing = new TypingService(typingStore, posts, pubsub, deps.connectionEvents, onError);
+  const typing = new TypingService(stores.typing, posts, pubsub, connections.events, onError);
   const connectionCleanup = new ConnectionCleanupService(db, logger);
-  connectionCleanup.startPeriodic(config.ws.cleanupIntervalMs, {
-    retentionMs: config.ws.cleanupRetentionMs,
-    staleAfterMs: ConnectionCleanupService.staleAfterFor(config.ws.connectionTimeoutMs, config.ws.heartbeatIntervalMs),
-  });
   return {
     auth,
     revocations,
     users,
     posts,
     health: new HealthService(db, pubsub, config.instanceId),
-    rateLimits: new RateLimits(deps.redis, config.redisPrefix),
+    rateLimits: new RateLimits(stores.rateLimits),
     connections,
     analytics,
     connectionCleanup,
     notifications,
     comments,
     typing,
+    start() {
+      auth.start();
+      posts.start();
+      connections.start();
+      analytics.start();
+      typing.start();
+      connectionCleanup.startPeriodic(config.ws.cleanupIntervalMs, {
+        retentionMs: config.ws.cleanupRetentionMs,
+        staleAfterMs: ConnectionCleanupService.staleAfterFor(config.ws.connectionTimeoutMs, config.ws.heartbeatIntervalMs),
+      });
+    },
     async stop() {
-      // First: finalises every connection record while the database and Redis are still up.
       await connections.stop();
+      auth.stop();
       posts.stop();
       analytics.stop();
       typing.stop();

@@ -1,5 +1,7 @@
 import SchemaBuilder from '@pothos/core';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import RelayPlugin from '@pothos/plugin-relay';
+import ViewerDependencePlugin from './plugins/viewer-dependence.js';
 import { GraphQLError } from 'graphql';
 import type { Context, LoggedInContext } from './context.js';
 import { forbidden, unauthenticated } from '../shared/errors.js';
@@ -8,6 +10,7 @@ import { DateTimeScalar, JSONScalar } from './scalars.js';
 /**
  * The schema builder. Scopes: `loggedIn` (any valid token), `staff` (role STAFF),
  * `postAuthor` (the viewer wrote the post with that id). Subscriptions are authorized when they start.
+ * Fields whose value depends on who asks declare `viewerDependent: true` (plugins/viewer-dependence.ts).
  */
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -19,8 +22,10 @@ export const builder = new SchemaBuilder<{
   };
   DefaultFieldNullability: false;
 }>({
-  plugins: [ScopeAuthPlugin],
+  plugins: [ScopeAuthPlugin, ViewerDependencePlugin, RelayPlugin],
   defaultFieldNullability: false,
+  // Connections only (posts, comments, notifications); no global `node` lookup: ids are plain UUIDs.
+  relay: { clientMutationId: 'omit', cursorType: 'String', nodeQueryOptions: false, nodesQueryOptions: false },
   scopeAuth: {
     authorizeOnSubscribe: true,
     // A thrown GraphQLError inside a scope (e.g. NOT_FOUND for a missing post) reaches the client as is.

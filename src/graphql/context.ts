@@ -1,18 +1,33 @@
 import type { Viewer } from '../modules/auth/viewer.js';
-import type { Services } from '../services.js';
+import type { AuthService } from '../modules/auth/auth.service.js';
+import type { UserService } from '../modules/users/user.service.js';
+import type { PostService } from '../modules/posts/post.service.js';
+import type { HealthService } from '../modules/health/health.service.js';
+import type { RateLimits } from '../modules/limits/rate-limits.js';
+import type { ConnectionRegistry } from '../modules/connections/connection-registry.js';
+import type { Connection } from '../modules/connections/connection.js';
+import type { AnalyticsService } from '../modules/analytics/analytics.service.js';
+import type { NotificationService } from '../modules/notifications/notification.service.js';
+import type { CommentService } from '../modules/comments/comment.service.js';
+import type { TypingService } from '../modules/comments/typing.service.js';
 import type { PubSub } from '../realtime/pubsub.js';
+import type { RequestOrigin } from '../shared/request-origin.js';
 
-/** Where an operation came from; WebSocket operations also carry their connection's id. */
-export interface RequestOrigin {
-  readonly transport: 'http' | 'sse' | 'ws';
-  readonly ip: string | null;
-  readonly userAgent: string | null;
-  /**
-   * A stable anonymous identity (header `x-client-id` or connectionParams.clientId), so anonymous
-   * views are counted once per visitor; null when the client sent none.
-   */
-  readonly clientId: string | null;
-  readonly connectionId: string | null;
+export type { RequestOrigin } from '../shared/request-origin.js';
+
+/** The domain services resolvers call (built once per app by the composition root, `services.ts`). */
+export interface Services {
+  readonly auth: AuthService;
+  readonly users: UserService;
+  readonly posts: PostService;
+  readonly health: HealthService;
+  readonly rateLimits: RateLimits;
+  /** This instance's WebSocket connections (records, per-user cap, limits, `connectionStats`). */
+  readonly connections: ConnectionRegistry;
+  readonly analytics: AnalyticsService;
+  readonly notifications: NotificationService;
+  readonly comments: CommentService;
+  readonly typing: TypingService;
 }
 
 /** One context type for HTTP, SSE and WebSocket operations. */
@@ -21,6 +36,8 @@ export interface Context {
   readonly services: Services;
   readonly pubsub: PubSub;
   readonly origin: RequestOrigin;
+  /** The WebSocket connection the operation runs on; null over HTTP and SSE. */
+  readonly connection: Connection | null;
 }
 
 export interface LoggedInContext extends Context {

@@ -103,6 +103,29 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
     return true;
   }
 
+  /**
+   * Puts `value` in front of everything queued: the state a subscription starts with (read after the
+   * stream began listening, so a change in between follows it and none is lost). Never filtered, never
+   * expires, not subject to the overflow policy.
+   */
+  unshift(value: T): void {
+    if (this.done || this.failure) return;
+    if (this.sink && !this.sinkBusy && this.queue.length === 0) {
+      this.options.onDeliver?.(value, Date.now());
+      this.hand(value);
+      return;
+    }
+    if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = null;
+      this.waitingReject = null;
+      this.options.onDeliver?.(value, Date.now());
+      resolve({ value, done: false });
+      return;
+    }
+    this.queue.unshift({ value, at: Number.POSITIVE_INFINITY });
+  }
+
   /** Ends the stream with an error: handed to a sink at once, or delivered on the puller's next pull. */
   fail(error: Error): void {
     if (this.done || this.failure) return;
@@ -178,11 +201,12 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
   private takeFresh(now: number): Queued<T> | undefined {
     while (this.queue.length > 0) {
       const item = this.queue.shift() as Queued<T>;
+      // `at` is +Infinity for an unshifted starting state: it never expires.
       if (now - item.at > this.options.expiryMs) {
         this.options.onDrop?.('expired');
         continue;
       }
-      this.options.onDeliver?.(item.value, item.at);
+      this.options.onDeliver?.(item.value, Number.isFinite(item.at) ? item.at : now);
       return item;
     }
     return undefined;

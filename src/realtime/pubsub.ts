@@ -13,6 +13,12 @@ export interface SubscribeOptions<K extends TopicKey> {
   readonly filter?: (event: TopicEvent<K>) => boolean;
 }
 
+/** One topic of a merged stream, with the filter its events must pass. */
+export interface TopicSource<K extends TopicKey> {
+  readonly topic: Topic<K>;
+  readonly filter?: ((event: TopicEvent<K>) => boolean) | undefined;
+}
+
 /** Counters the metrics module reads; kept here so realtime/ has no dependency on metrics. */
 export interface PubSubObserver {
   published?(key: TopicKey): void;
@@ -56,38 +62,57 @@ export class PubSub {
   }
 
   async subscribe<K extends TopicKey>(topic: Topic<K>, options: SubscribeOptions<K> = {}): Promise<EventStream<TopicEvent<K>>> {
-    let unsubscribe: (() => void) | undefined;
+    return this.subscribeMany<K>([{ topic, filter: options.filter }], { overflow: options.overflow });
+  }
+
+  /**
+   * One bounded stream of the events of several topics, in arrival order (a viewer's own notifications
+   * and the broadcast ones). Each source has its own filter; an event that fails it is never queued.
+   * Listening on every topic has begun when the promise resolves; closing the stream stops them all.
+   */
+  async subscribeMany<K extends TopicKey>(sources: readonly TopicSource<K>[], options: { readonly overflow?: OverflowPolicy } = {}): Promise<EventStream<TopicEvent<K>>> {
+    const unsubscribes: (() => void)[] = [];
+    const counted: TopicKey[] = [];
     let closed = false;
-    // Counted in `open` only once listening, so a stream that never got there is never subtracted.
-    let counted = false;
+    const key = sources[0]?.topic.key;
+    if (key === undefined) throw new Error('subscribeMany needs at least one topic');
     const stream = new EventStream<TopicEvent<K>>({
       capacity: this.limits.capacity,
       expiryMs: this.limits.expiryMs,
       overflow: options.overflow ?? 'fail',
-      filter: options.filter,
-      ...this.observerHooks(topic.key),
+      ...this.observerHooks(key),
       onClose: () => {
         closed = true;
-        unsubscribe?.();
-        if (counted) this.open.set(topic.key, (this.open.get(topic.key) ?? 1) - 1);
-        this.observer.streamClosed?.(topic.key);
+        for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
+        // Counted in `open` only once listening, so a stream that never got there is never subtracted.
+        for (const topicKey of counted.splice(0)) this.open.set(topicKey, (this.open.get(topicKey) ?? 1) - 1);
+        for (const source of sources) this.observer.streamClosed?.(source.topic.key);
       },
     });
-    this.observer.streamOpened?.(topic.key);
+    for (const source of sources) this.observer.streamOpened?.(source.topic.key);
     try {
-      unsubscribe = await this.engine.subscribe(this.namespace + topic.channel, (message) => {
-        const event = message as TopicEvent<K>;
-        stream.push(event, publishedAtMs(event) || Date.now());
-      });
+      await Promise.all(
+        sources.map(async ({ topic, filter }) => {
+          const unsubscribe = await this.engine.subscribe(this.namespace + topic.channel, (message) => {
+            const event = message as TopicEvent<K>;
+            if (filter && !filter(event)) return;
+            stream.push(event, publishedAtMs(event) || Date.now());
+          });
+          // The consumer may have gone while Redis confirmed the subscription.
+          if (closed) unsubscribe();
+          else unsubscribes.push(unsubscribe);
+        }),
+      );
     } catch (error) {
       stream.end();
+      for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
       throw error;
     }
-    // The consumer may have gone while Redis confirmed the subscription.
-    if (closed) unsubscribe();
-    else {
-      counted = true;
-      this.open.set(topic.key, (this.open.get(topic.key) ?? 0) + 1);
+    if (!closed) {
+      for (const { topic } of sources) {
+        counted.push(topic.key);
+        this.open.set(topic.key, (this.open.get(topic.key) ?? 0) + 1);
+      }
     }
     return stream;
   }
@@ -108,7 +133,7 @@ export class PubSub {
     return hooks;
   }
 
-  /** A plain callback listener for server-internal reactions (revoked sessions, kicks). */
+  /** A plain callback listener for server-internal reactions (revoked sessions, visibility changes). */
   async listen<K extends TopicKey>(topic: Topic<K>, handler: (event: TopicEvent<K>) => void): Promise<() => void> {
     return this.engine.subscribe(this.namespace + topic.channel, (message) => handler(message as TopicEvent<K>));
   }

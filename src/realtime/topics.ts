@@ -17,7 +17,6 @@ export interface TopicPayloads {
   broadcastNotificationCreated: { notificationId: string; type: NotificationType; actorId: string | null };
   analyticsChanged: { reason: 'PAGE_VIEW' | 'CONNECTION' | 'POST_VIEW' };
   sessionRevoked: { sessionId: string; userId: string };
-  connectionKicked: { connectionId: string; code: number; reason: string };
 }
 
 export type TopicKey = keyof TopicPayloads;
@@ -59,5 +58,4 @@ export const topics = {
   broadcastNotificationCreated: global('broadcastNotificationCreated'),
   analyticsChanged: global('analyticsChanged'),
   sessionRevoked: global('sessionRevoked'),
-  connectionKicked: global('connectionKicked'),
 } as const;

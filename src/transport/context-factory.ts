@@ -1,16 +1,21 @@
 import type { IncomingMessage } from 'node:http';
 import { GraphQLError } from 'graphql';
-import type { Context, RequestOrigin } from '../graphql/context.js';
-import type { Services } from '../services.js';
+import type { Context, Services } from '../graphql/context.js';
 import type { PubSub } from '../realtime/pubsub.js';
 import type { Viewer } from '../modules/auth/viewer.js';
+import type { Connection } from '../modules/connections/connection.js';
 import { TokenError, parseBearer } from '../modules/auth/tokens.js';
+import type { RequestOrigin } from '../shared/request-origin.js';
 import { clientAddress } from './client-address.js';
 
-/** What the WebSocket transport hands to Yoga for each operation of a connection. */
+/** Verifies an access token (signature, claims, session not revoked); throws TokenError when it is bad. */
+export type Authenticate = (token: string) => Promise<Viewer>;
+
+/** What a WebSocket transport hands to Yoga for each operation of a connection. */
 export interface SocketOperationContext {
   readonly viewer: Viewer | null;
   readonly origin: RequestOrigin;
+  readonly connection: Connection;
 }
 
 export interface YogaServerContext {
@@ -19,14 +24,21 @@ export interface YogaServerContext {
   readonly herald?: SocketOperationContext;
 }
 
+export interface ContextDeps {
+  readonly services: Services;
+  readonly pubsub: PubSub;
+  readonly authenticate: Authenticate;
+  readonly trustedProxies: readonly string[];
+}
+
 /**
  * Builds the one Context for HTTP, SSE and WebSocket operations. HTTP and SSE authenticate the
- * `Authorization` header here; WebSocket connections authenticated once in `onConnect` and pass
- * their viewer in `herald`.
+ * `Authorization` header here; WebSocket operations come with their connection's viewer in `herald`.
  */
-export function createContextFactory(deps: { services: Services; pubsub: PubSub; trustedProxies: readonly string[] }) {
+export function createContextFactory(deps: ContextDeps) {
+  const { services, pubsub } = deps;
   return async (initial: YogaServerContext): Promise<Context> => {
-    if (initial.herald) return { viewer: initial.herald.viewer, origin: initial.herald.origin, services: deps.services, pubsub: deps.pubsub };
+    if (initial.herald) return { viewer: initial.herald.viewer, origin: initial.herald.origin, connection: initial.herald.connection, services, pubsub };
     const headers = initial.request?.headers;
     const sse = headers?.get('accept')?.includes('text/event-stream') ?? false;
     const origin: RequestOrigin = {
@@ -37,10 +49,9 @@ export function createContextFactory(deps: { services: Services; pubsub: PubSub;
       connectionId: null,
     };
     const token = parseBearer(headers?.get('authorization'));
-    if (!token) return { viewer: null, origin, services: deps.services, pubsub: deps.pubsub };
+    if (!token) return { viewer: null, origin, connection: null, services, pubsub };
     try {
-      const viewer = await deps.services.auth.authenticate(token);
-      return { viewer, origin, services: deps.services, pubsub: deps.pubsub };
+      return { viewer: await deps.authenticate(token), origin, connection: null, services, pubsub };
     } catch (error) {
       if (error instanceof TokenError) {
         // A bad token fails the request rather than silently running it anonymously.

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { buildApp, type HeraldApp } from '../../src/app.js';
+import { buildApp, type BuildOptions, type HeraldApp } from '../../src/app.js';
 import { loadConfig } from '../../src/shared/config.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { backend, testPostgresUrl, testRedisUrl } from './backends.js';
@@ -59,7 +59,7 @@ export async function createTestBackend(): Promise<TestBackend> {
 }
 
 /** Starts a real Herald on port 0 over the given backend (a new one when omitted). */
-export async function startTestApp(overrides: Record<string, string> = {}, shared?: TestBackend): Promise<TestApp> {
+export async function startTestApp(overrides: Record<string, string> = {}, shared?: TestBackend, options: Omit<BuildOptions, 'logger'> = {}): Promise<TestApp> {
   const ownBackend = shared ? null : await createTestBackend();
   const base = (shared ?? ownBackend) as TestBackend;
   const env: Record<string, string> = {
@@ -71,7 +71,7 @@ export async function startTestApp(overrides: Record<string, string> = {}, share
     ...overrides,
   };
   const config = loadConfig(env);
-  const app = buildApp(config, { logger: createLogger(config.logLevel, { instanceId: config.instanceId }) });
+  const app = buildApp(config, { ...options, logger: createLogger(config.logLevel, { instanceId: config.instanceId }) });
   let port: number;
   try {
     port = await app.start(0);

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend, testRedisUrl } from '../helpers/backends.js';
 import { backendAvailable } from '../helpers/test-app.js';
-import { RedisConnectionSlots } from '../../src/modules/connections/connection-slots.js';
+import { RedisConnectionSlots } from '../../src/modules/connections/connection-slots.store.redis.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

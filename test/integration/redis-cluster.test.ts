@@ -9,7 +9,7 @@ import { backendAvailable, createTestBackend, startTestApp, type TestApp, type T
 import { bearer, connectWs, gqlOk, Subscription, type WsHandle } from '../helpers/clients.js';
 import { createPost, registerUser, type TestUser } from '../helpers/users.js';
 import { freePort } from '../helpers/faults.js';
-import { RedisConnectionSlots } from '../../src/modules/connections/connection-slots.js';
+import { RedisConnectionSlots } from '../../src/modules/connections/connection-slots.store.redis.js';
 
 const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
 if (!hasRedisServer && isCi() && backend === 'services') throw new Error('CI=true but redis-server is not installed');

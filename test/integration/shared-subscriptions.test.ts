@@ -9,6 +9,7 @@ import { waitForStreams, waitForStreamsClosed } from '../helpers/streams.js';
 
 const POST_UPDATED = `subscription($postId: ID!) { postUpdated(postId: $postId) { eventId change post { id title } } }`;
 const POST_UPDATED_PERSONAL = `subscription($postId: ID!) { postUpdated(postId: $postId) { eventId post { title likedByMe author { id email } } } }`;
+const POST_UPDATED_LIKED = `subscription($postId: ID!) { postUpdated(postId: $postId) { eventId post { title likedByMe } } }`;
 const COMMENT_ADDED = `subscription($postId: ID!) { commentAdded(postId: $postId) { eventId comment { id content status } } }`;
 const UPDATE_POST = 'mutation($id: ID!, $input: UpdatePostInput!) { updatePost(id: $id, input: $input) { id } }';
 
@@ -65,7 +66,7 @@ describe.runIf(backendAvailable())('shared subscription execution', () => {
     const postId = await createPost(app, author);
     const sub = new Subscription(socketFor(readers[0]!).client, POST_UPDATED, { postId });
     await waitForStreams(app, 'postUpdated', 1);
-    const loader = (app.app.runtime.services.posts as unknown as { eventLoads: { load: (id: string) => Promise<unknown> } }).eventLoads;
+    const loader = (app.app.runtime.services.posts as unknown as { deps: { eventRows: { load: (id: string) => Promise<unknown> } } }).deps.eventRows;
     const loads = vi.spyOn(loader, 'load');
     await rename(postId, 'Written here');
     const event = await sub.until((d) => d.postUpdated.post.title === 'Written here');
@@ -88,6 +89,20 @@ describe.runIf(backendAvailable())('shared subscription execution', () => {
     expect(asOther!.postUpdated.post).toMatchObject({ likedByMe: false, author: { id: author.id, email: null } });
     expect(asAuthor!.postUpdated.post).toMatchObject({ likedByMe: false, author: { id: author.id, email: author.email } });
     expect(asStaff!.postUpdated.post).toMatchObject({ likedByMe: false, author: { id: author.id, email: author.email } });
+    for (const s of subs) s.stop();
+    await waitForStreamsClosed(app, 'postUpdated');
+  });
+
+  it('executes per viewer a selection whose only viewer-dependent field is likedByMe (declared on the field)', async () => {
+    const postId = await createPost(app, author);
+    const [liker, other] = readers as [TestUser, TestUser];
+    await gqlOk(app, 'mutation($p: ID!) { likePost(postId: $p) { likeCount } }', { p: postId }, liker.token);
+    const subs = [liker, other].map((viewer) => new Subscription(socketFor(viewer).client, POST_UPDATED_LIKED, { postId }));
+    await waitForStreams(app, 'postUpdated', subs.length);
+    await rename(postId, 'Liked or not');
+    const [asLiker, asOther] = await Promise.all(subs.map((s) => s.until((d) => d.postUpdated.post.title === 'Liked or not')));
+    expect(asLiker!.postUpdated.post.likedByMe).toBe(true);
+    expect(asOther!.postUpdated.post.likedByMe).toBe(false);
     for (const s of subs) s.stop();
     await waitForStreamsClosed(app, 'postUpdated');
   });

@@ -3,8 +3,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend, testRedisUrl } from '../helpers/backends.js';
 import { backendAvailable } from '../helpers/test-app.js';
-import { RedisTypingStore } from '../../src/modules/comments/typing-store.redis.js';
-import type { TypingExpiry } from '../../src/modules/comments/typing-store.js';
+import { RedisTypingStore } from '../../src/modules/comments/typing.store.redis.js';
+import type { TypingExpiry } from '../../src/modules/comments/typing.store.js';
 
 describe.runIf(backendAvailable() && backend === 'services')('RedisTypingStore shared by two instances', () => {
   let redis: Redis;

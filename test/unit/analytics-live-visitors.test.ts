@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { LIVE_WINDOW_MS, LiveVisitorTracker, MemoryVisitorStore } from '../../src/modules/analytics/live-visitors.js';
+import { LIVE_WINDOW_MS, LiveVisitorTracker } from '../../src/modules/analytics/live-visitors.js';
+import { MemoryVisitorStore } from '../../src/modules/analytics/visitor.store.memory.js';
 import { DashboardFeed } from '../../src/modules/analytics/dashboard-feed.js';
 import { newEventIdentity } from '../../src/realtime/event-id.js';
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MemoryConnectionSlots } from '../../src/modules/connections/connection-slots.js';
+import { MemoryConnectionSlots } from '../../src/modules/connections/connection-slots.store.memory.js';
 import { OperationRate } from '../../src/modules/connections/operation-limits.js';
 import { mergeSnapshots } from '../../src/modules/connections/instance-stats.js';
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { getNamedType, isObjectType, parse, type ExecutionArgs, type GraphQLObjectType } from 'graphql';
+import { parse, type ExecutionArgs } from 'graphql';
 import { schema } from '../../src/graphql/schema.js';
-import { canonicalJson, selectsViewerDependentField, SharedSubscriptions, VIEWER_DEPENDENT_FIELDS } from '../../src/graphql/plugins/shared-execution.js';
+import { canonicalJson, SharedExecution } from '../../src/graphql/plugins/shared-execution.js';
+import { selectsViewerDependentField } from '../../src/graphql/plugins/viewer-dependence.js';
 
 const dependent = (query: string, operationName: string | null = null) => selectsViewerDependentField(schema, parse(query), operationName);
 
@@ -25,32 +26,10 @@ describe('viewer dependence of a subscription selection', () => {
     expect(dependent(query, 'A')).toBe(true);
     expect(dependent(query, 'B')).toBe(false);
   });
-
-  // A guard for future fields: every resolver reachable from Subscription that reads the viewer (or the
-  // request origin) must be listed, or subscriptions selecting it would be shared across viewers.
-  it('lists every resolver reachable from Subscription that reads the viewer', () => {
-    const unlisted: string[] = [];
-    const seen = new Set<string>();
-    const visit = (type: GraphQLObjectType) => {
-      if (seen.has(type.name)) return;
-      seen.add(type.name);
-      for (const field of Object.values(type.getFields())) {
-        const resolve = (field.extensions as { pothosOptions?: { resolve?: unknown } }).pothosOptions?.resolve;
-        const coordinate = `${type.name}.${field.name}`;
-        if (type !== schema.getSubscriptionType() && typeof resolve === 'function' && /\bviewer\b|\.origin\b|viewerKeyOf/.test(String(resolve)) && !VIEWER_DEPENDENT_FIELDS.has(coordinate)) {
-          unlisted.push(coordinate);
-        }
-        const named = getNamedType(field.type);
-        if (isObjectType(named)) visit(named);
-      }
-    };
-    visit(schema.getSubscriptionType()!);
-    expect(unlisted).toEqual([]);
-  });
 });
 
 describe('subscription shapes', () => {
-  const shared = new SharedSubscriptions();
+  const shared = new SharedExecution((error) => error as Error);
   const argsFor = (query: string, viewer: { id: string; role: string } | null, variableValues: Record<string, unknown> = { postId: 'p' }) =>
     ({ schema, document: parse(query), contextValue: { viewer }, variableValues }) as unknown as ExecutionArgs;
   const alice = { id: 'alice', role: 'READER' };
@@ -58,24 +37,24 @@ describe('subscription shapes', () => {
 
   it('is one shape for every viewer of a viewer-independent document', () => {
     const document = parse('subscription($postId: ID!) { postUpdated(postId: $postId) { post { id } } }');
-    const of = (viewer: typeof alice | null) => shared.shapeOf({ ...argsFor('subscription { __typename }', viewer), document });
+    const of = (viewer: typeof alice | null) => shared.shapeOf({ ...argsFor('subscription { __typename }', viewer), document }).key;
     expect(of(alice)).toBe(of(bob));
     expect(of(alice)).toBe(of(null));
   });
 
   it('is one shape per viewer when the document reads the viewer, and per viewer for notifications', () => {
     const document = parse('subscription($postId: ID!) { postUpdated(postId: $postId) { post { likedByMe } } }');
-    const of = (viewer: typeof alice) => shared.shapeOf({ ...argsFor('subscription { __typename }', viewer), document });
+    const of = (viewer: typeof alice) => shared.shapeOf({ ...argsFor('subscription { __typename }', viewer), document }).key;
     expect(of(alice)).not.toBe(of(bob));
     expect(of(alice)).not.toBe(of({ ...alice, role: 'STAFF' }));
     const notifications = parse('subscription { notifications { id title } }');
-    const ofNotifications = (viewer: typeof alice) => shared.shapeOf({ ...argsFor('subscription { __typename }', viewer, {}), document: notifications });
+    const ofNotifications = (viewer: typeof alice) => shared.shapeOf({ ...argsFor('subscription { __typename }', viewer, {}), document: notifications }).key;
     expect(ofNotifications(alice)).not.toBe(ofNotifications(bob));
   });
 
   it('tells variables apart, whatever their key order', () => {
     const document = parse('subscription($postId: ID!) { postUpdated(postId: $postId) { post { id } } }');
-    const of = (variableValues: Record<string, unknown>) => shared.shapeOf({ ...argsFor('subscription { __typename }', alice, variableValues), document });
+    const of = (variableValues: Record<string, unknown>) => shared.shapeOf({ ...argsFor('subscription { __typename }', alice, variableValues), document }).key;
     expect(of({ postId: 'p1' })).not.toBe(of({ postId: 'p2' }));
     expect(canonicalJson({ b: 1, a: [{ d: 2, c: null }] })).toBe(canonicalJson({ a: [{ c: null, d: 2 }], b: 1 }));
   });

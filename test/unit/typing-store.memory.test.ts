@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MemoryTypingStore } from '../../src/modules/comments/typing-store.memory.js';
-import type { TypingExpiry } from '../../src/modules/comments/typing-store.js';
+import { MemoryTypingStore } from '../../src/modules/comments/typing.store.memory.js';
+import type { TypingExpiry } from '../../src/modules/comments/typing.store.js';
 
 const TTL = 5000;
 

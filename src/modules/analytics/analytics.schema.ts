@@ -1,4 +1,5 @@
 import { builder } from '../../graphql/builder.js';
+import { limitSubject } from '../../graphql/rate-limit-subject.js';
 import { PostRef } from '../posts/post.schema.js';
 import { viewerKeyOf } from '../posts/viewer-key.js';
 import { PATH_MAX } from './page-path.js';
@@ -62,7 +63,7 @@ builder.mutationField('trackPageView', (t) =>
     description: `Records a page view (anonymous allowed; anonymous visitors are told apart by client id). The path must start with '/' and be at most ${PATH_MAX} characters (BAD_USER_INPUT otherwise). Rate limited. Always true.`,
     args: { path: t.arg.string({ required: true, description: "The page's path, e.g. /posts/42." }) },
     resolve: async (_r, { path }, ctx) => {
-      await ctx.services.rateLimits.consume('trackPageView', ctx);
+      await ctx.services.rateLimits.consume('trackPageView', limitSubject(ctx));
       await ctx.services.analytics.trackPageView(path, { viewer: ctx.viewer, visitorKey: viewerKeyOf(ctx) });
       return true;
     },

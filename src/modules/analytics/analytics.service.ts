@@ -1,22 +1,20 @@
 import type { PrismaClient } from '../../data/db.js';
 import type { PubSub } from '../../realtime/pubsub.js';
-import type { RedisClient } from '../../realtime/redis-connection.js';
 import type { ConnectionEvents, ConnectionInfo } from '../connections/connection-events.js';
 import { topics, type TopicPayloads } from '../../realtime/topics.js';
 import type { Viewer } from '../auth/viewer.js';
 import { computeSnapshot, type AnalyticsSnapshot } from './analytics-snapshot.js';
 import { DashboardFeed } from './dashboard-feed.js';
-import { LIVE_WINDOW_MS, LiveVisitorTracker, MemoryVisitorStore } from './live-visitors.js';
-import { RedisVisitorStore } from './redis-visitor-store.js';
+import { LIVE_WINDOW_MS, LiveVisitorTracker } from './live-visitors.js';
+import type { VisitorStore } from './visitor.store.js';
 import { validatePagePath } from './page-path.js';
 import { Coalescer } from '../../shared/coalescer.js';
 
 export interface AnalyticsDeps {
   readonly db: PrismaClient;
   readonly pubsub: PubSub;
-  /** Shared live-visitor state across instances; null keeps it in this process. */
-  readonly redis: RedisClient | null;
-  readonly redisPrefix: string;
+  /** Where live visitors are counted (shared through Redis when configured). */
+  readonly visitorStore: VisitorStore;
   readonly connectionEvents: ConnectionEvents;
   readonly minIntervalMs: number;
   readonly maxIntervalMs: number;
@@ -44,11 +42,10 @@ export class AnalyticsService {
   private readonly signals: Coalescer<ChangeReason>;
 
   constructor(private readonly deps: AnalyticsDeps) {
-    const store = deps.redis ? new RedisVisitorStore(deps.redis, deps.redisPrefix, LIVE_WINDOW_MS) : new MemoryVisitorStore(LIVE_WINDOW_MS);
     this.signals = new Coalescer(deps.minIntervalMs, (reason) => {
       deps.pubsub.publish(topics.analyticsChanged(), { reason }).catch((error: unknown) => deps.onError(error, 'analyticsChanged publish'));
     });
-    this.visitors = new LiveVisitorTracker(store, { windowMs: LIVE_WINDOW_MS, onError: deps.onError });
+    this.visitors = new LiveVisitorTracker(deps.visitorStore, { windowMs: LIVE_WINDOW_MS, onError: deps.onError });
     this.feed = new DashboardFeed<AnalyticsSnapshot>({
       compute: () => this.snapshot(),
       listen: (onChange) => deps.pubsub.listen(topics.analyticsChanged(), onChange),
@@ -56,9 +53,13 @@ export class AnalyticsService {
       maxIntervalMs: deps.maxIntervalMs,
       onError: deps.onError,
     });
-    // Signed-in users with an open socket are live visitors for as long as the socket stays open.
-    this.unlisten.push(deps.connectionEvents.onOpened((info) => this.connectionChanged(info, 'opened')));
-    this.unlisten.push(deps.connectionEvents.onClosed((info) => this.connectionChanged(info, 'closed')));
+  }
+
+  /** Starts counting signed-in users with an open socket as live visitors, for as long as it stays open. */
+  start(): void {
+    if (this.unlisten.length > 0) return;
+    this.unlisten.push(this.deps.connectionEvents.onOpened((info) => this.connectionChanged(info, 'opened')));
+    this.unlisten.push(this.deps.connectionEvents.onClosed((info) => this.connectionChanged(info, 'closed')));
   }
 
   /** Stores one page view, marks its visitor live and tells dashboards. Throws BAD_USER_INPUT for a bad path. */

@@ -1,41 +1,7 @@
+import type { VisitorStore } from './visitor.store.js';
+
 /** A visitor counts as live this long after it was last seen. */
 export const LIVE_WINDOW_MS = 5 * 60_000;
-
-/**
- * Where last-seen times live: this process's memory, or Redis so every instance counts the same
- * visitors. Entries older than the window must stop counting on their own (no cleanup job needed).
- */
-export interface VisitorStore {
-  /** Records that these visitors were seen at `at` (epoch ms). */
-  touch(visitorIds: readonly string[], at: number): Promise<void>;
-  /** Distinct visitors seen at or after `since` (epoch ms); may forget older entries while at it. */
-  countSince(since: number): Promise<number>;
-}
-
-export class MemoryVisitorStore implements VisitorStore {
-  private readonly lastSeen = new Map<string, number>();
-
-  constructor(
-    private readonly windowMs: number,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  touch(visitorIds: readonly string[], at: number): Promise<void> {
-    // Bounded memory: when the map is large, forget visitors that can no longer count.
-    if (this.lastSeen.size > 10_000) this.forgetBefore(this.now() - this.windowMs);
-    for (const id of visitorIds) this.lastSeen.set(id, Math.max(at, this.lastSeen.get(id) ?? 0));
-    return Promise.resolve();
-  }
-
-  countSince(since: number): Promise<number> {
-    this.forgetBefore(since);
-    return Promise.resolve(this.lastSeen.size);
-  }
-
-  private forgetBefore(cutoff: number): void {
-    for (const [id, at] of this.lastSeen) if (at < cutoff) this.lastSeen.delete(id);
-  }
-}
 
 export interface LiveVisitorOptions {
   readonly windowMs?: number;

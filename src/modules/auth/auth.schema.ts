@@ -1,4 +1,5 @@
 import { builder } from '../../graphql/builder.js';
+import { addressSubject } from '../../graphql/rate-limit-subject.js';
 import type { AuthResult } from './auth.service.js';
 import { UserRef } from '../users/user.schema.js';
 
@@ -34,7 +35,9 @@ builder.mutationFields((t) => ({
     description: 'UNAUTHENTICATED on a wrong email or password; RATE_LIMITED after repeated attempts.',
     args: { email: t.arg.string({ required: true }), password: t.arg.string({ required: true }) },
     resolve: async (_r, { email, password }, ctx) => {
-      await ctx.services.rateLimits.consume('login', ctx, `login:${email.trim().toLowerCase()}`);
+      const address = addressSubject(ctx);
+      await ctx.services.rateLimits.consume('loginAddress', address);
+      await ctx.services.rateLimits.consume('login', `${email.trim().toLowerCase()}|${address}`);
       return ctx.services.auth.login(email, password);
     },
   }),

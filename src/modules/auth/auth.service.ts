@@ -32,12 +32,27 @@ export interface AuthSettings extends TokenSettings {
 }
 
 export class AuthService {
+  private revocationListener: Promise<() => void> | null = null;
+
   constructor(
     private readonly db: PrismaClient,
     private readonly pubsub: PubSub,
     private readonly settings: AuthSettings,
     private readonly revocations: SessionRevocations,
   ) {}
+
+  /** Starts hearing of sessions revoked on any instance, so their tokens fail here at once. */
+  start(): void {
+    if (this.revocationListener) return;
+    // Not awaited: with Redis down at start-up the SUBSCRIBE waits for it, and the server must still start.
+    this.revocationListener = this.pubsub.listen(topics.sessionRevoked(), (event) => this.revocations.markRevoked(event.sessionId));
+    this.revocationListener.catch(() => undefined);
+  }
+
+  stop(): void {
+    void this.revocationListener?.then((unsubscribe) => unsubscribe(), () => undefined);
+    this.revocationListener = null;
+  }
 
   async register(input: RegistrationInput, role: Role = 'READER'): Promise<AuthResult> {
     const clean = validateRegistration(input);

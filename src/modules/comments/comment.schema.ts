@@ -1,9 +1,11 @@
 import { builder } from '../../graphql/builder.js';
+import { limitSubject } from '../../graphql/rate-limit-subject.js';
 import type { Context } from '../../graphql/context.js';
 import type { Comment } from '../../generated/prisma/client.js';
 import { notFound } from '../../shared/errors.js';
 import { topics, type TopicEvent } from '../../realtime/topics.js';
-import { pageOf, PageInfoRef } from '../../graphql/pagination.js';
+import { forwardPage, pageOf } from '../../graphql/pagination.js';
+import { subscribeToPost } from '../posts/post-subscription.js';
 import { PostRef } from '../posts/post.schema.js';
 import { UserRef } from '../users/user.schema.js';
 import { canSeeComment } from './comment-visibility.js';
@@ -19,7 +21,12 @@ export const CommentRef = builder.objectRef<Comment>('Comment').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
     postId: t.exposeID('postId'),
-    post: t.field({ type: PostRef, resolve: (c, _a, ctx) => ctx.services.posts.requireVisible(c.postId, ctx.viewer) }),
+    post: t.field({
+      type: PostRef,
+      // requireVisible(post, viewer): a draft's comments resolve their post for its author and staff only.
+      viewerDependent: true,
+      resolve: (c, _a, ctx) => ctx.services.posts.requireVisible(c.postId, ctx.viewer),
+    }),
     author: t.field({ type: UserRef, resolve: (c, _a, ctx) => ctx.services.users.require(c.authorId) }),
     content: t.exposeString('content'),
     status: t.field({ type: CommentStatusEnum, resolve: (c) => c.status }),
@@ -27,21 +34,6 @@ export const CommentRef = builder.objectRef<Comment>('Comment').implement({
     updatedAt: t.field({ type: 'DateTime', resolve: (c) => c.updatedAt }),
   }),
 });
-
-type CommentEdge = { cursor: string; node: Comment };
-
-const CommentEdgeRef = builder.objectRef<CommentEdge>('CommentEdge').implement({
-  fields: (t) => ({ cursor: t.exposeString('cursor'), node: t.field({ type: CommentRef, resolve: (e) => e.node }) }),
-});
-
-const CommentConnectionRef = builder
-  .objectRef<{ edges: CommentEdge[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } }>('CommentConnection')
-  .implement({
-    fields: (t) => ({
-      edges: t.field({ type: [CommentEdgeRef], resolve: (c) => c.edges }),
-      pageInfo: t.field({ type: PageInfoRef, resolve: (c) => c.pageInfo }),
-    }),
-  });
 
 type CommentEventShape = TopicEvent<'commentAdded'> | TopicEvent<'commentApproved'>;
 
@@ -64,17 +56,21 @@ const CommentEventRef = builder.objectRef<CommentEventShape>('CommentEvent').imp
 });
 
 builder.queryFields((t) => ({
-  comments: t.field({
-    type: CommentConnectionRef,
-    description:
-      'A post’s comments, oldest first: approved ones, plus pending ones for the post’s author and staff (all) and the commenter (own). NOT_FOUND when the post does not exist or the viewer may not see it.',
-    args: { postId: t.arg.id({ required: true }), first: t.arg.int({ defaultValue: 20, description: '1-100.' }), after: t.arg.string() },
-    resolve: async (_r, args, ctx) => {
-      const first = args.first ?? 20;
-      const rows = await ctx.services.comments.list(ctx.viewer, String(args.postId), { first, after: args.after });
-      return pageOf(rows, first, (c) => c.id);
+  comments: t.connection(
+    {
+      type: CommentRef,
+      description:
+        'A post’s comments, oldest first (`first` 1-100, default 20): approved ones, plus pending ones for the post’s author and staff (all) and the commenter (own). NOT_FOUND when the post does not exist or the viewer may not see it.',
+      args: { postId: t.arg.id({ required: true }) },
+      resolve: async (_r, args, ctx) => {
+        const { first, after } = forwardPage(args);
+        const rows = await ctx.services.comments.list(ctx.viewer, String(args.postId), { first, after });
+        return pageOf(rows, first, (c) => c.id, after);
+      },
     },
-  }),
+    { name: 'CommentConnection' },
+    { name: 'CommentEdge' },
+  ),
 }));
 
 builder.mutationFields((t) => ({
@@ -84,7 +80,7 @@ builder.mutationFields((t) => ({
     authScopes: { loggedIn: true },
     args: { postId: t.arg.id({ required: true }), content: t.arg.string({ required: true }) },
     resolve: async (_r, { postId, content }, ctx) => {
-      await ctx.services.rateLimits.consume('addComment', ctx);
+      await ctx.services.rateLimits.consume('addComment', limitSubject(ctx));
       return ctx.services.comments.add(ctx.viewer!, String(postId), content);
     },
   }),
@@ -117,22 +113,14 @@ builder.subscriptionFields((t) => ({
     description:
       'New comments on a post. Approved ones reach everyone who may see the post; pending ones only the post’s author, staff and the commenter. NOT_FOUND when the post does not exist or the viewer may not see it.',
     args: { postId: t.arg.id({ required: true }) },
-    subscribe: async (_r, { postId }, ctx) => {
-      const id = String(postId);
-      await ctx.services.posts.assertVisible(id, ctx.viewer);
-      return ctx.pubsub.subscribe(topics.commentAdded(id), { filter: (e) => canSeeComment(e, e.postAuthorId, ctx.viewer) });
-    },
+    subscribe: (_r, { postId }, ctx) => subscribeToPost(ctx, String(postId), topics.commentAdded, { filter: (e, viewer) => canSeeComment(e, e.postAuthorId, viewer) }),
     resolve: (event) => event,
   }),
   commentApproved: t.field({
     type: CommentEventRef,
     description: 'Comments approved on a post, for everyone who may see the post. NOT_FOUND when the post does not exist or the viewer may not see it.',
     args: { postId: t.arg.id({ required: true }) },
-    subscribe: async (_r, { postId }, ctx) => {
-      const id = String(postId);
-      await ctx.services.posts.assertVisible(id, ctx.viewer);
-      return ctx.pubsub.subscribe(topics.commentApproved(id), { filter: (e) => canSeeComment(e, e.postAuthorId, ctx.viewer) });
-    },
+    subscribe: (_r, { postId }, ctx) => subscribeToPost(ctx, String(postId), topics.commentApproved, { filter: (e, viewer) => canSeeComment(e, e.postAuthorId, viewer) }),
     resolve: (event) => event,
   }),
 }));

@@ -1,9 +1,10 @@
 import { builder } from '../../graphql/builder.js';
+import { limitSubject } from '../../graphql/rate-limit-subject.js';
 import type { User } from '../../generated/prisma/client.js';
 import { newEventIdentity } from '../../realtime/event-id.js';
-import { prepend } from '../../realtime/iterators.js';
 import { topics, type EventIdentity } from '../../realtime/topics.js';
 import { UserRef } from '../users/user.schema.js';
+import { subscribeToPost } from '../posts/post-subscription.js';
 
 /** A typing change, or (userId null) the snapshot sent when a subscription starts. */
 interface TypingShape extends EventIdentity {
@@ -44,7 +45,7 @@ builder.mutationField('setTyping', (t) =>
     authScopes: { loggedIn: true },
     args: { postId: t.arg.id({ required: true }), isTyping: t.arg.boolean({ required: true }) },
     resolve: async (_r, { postId, isTyping }, ctx) => {
-      await ctx.services.rateLimits.consume('setTyping', ctx);
+      await ctx.services.rateLimits.consume('setTyping', limitSubject(ctx));
       await ctx.services.typing.set(ctx.viewer!, String(postId), isTyping, ctx.origin.connectionId);
       return true;
     },
@@ -57,20 +58,15 @@ builder.subscriptionField('typing', (t) =>
     description:
       'Who is typing a comment on a post. Starts with a snapshot (user null) when somebody already types, then every start and stop (expiry and disconnects included). Under backpressure the oldest events are dropped. NOT_FOUND when the post does not exist or the viewer may not see it.',
     args: { postId: t.arg.id({ required: true }) },
-    subscribe: async (_r, { postId }, ctx) => {
-      const id = String(postId);
-      await ctx.services.posts.assertVisible(id, ctx.viewer);
-      // Listen first, then read the set: a change in between is delivered after the snapshot, never lost.
-      const stream = await ctx.pubsub.subscribe(topics.typingChanged(id), { overflow: 'dropOldest' });
-      try {
-        const typingUserIds = await ctx.services.typing.typingUserIds(id);
-        if (typingUserIds.length === 0) return stream as AsyncIterableIterator<TypingShape>;
-        return prepend<TypingShape>({ postId: id, userId: null, isTyping: true, typingUserIds, ...newEventIdentity() }, stream);
-      } catch (error) {
-        stream.end();
-        throw error;
-      }
-    },
+    subscribe: (_r, { postId }, ctx) =>
+      subscribeToPost<'typingChanged', TypingShape>(ctx, String(postId), topics.typingChanged, {
+        overflow: 'dropOldest',
+        // The snapshot only when somebody already types; a change in between follows it, never lost.
+        initial: async (id) => {
+          const typingUserIds = await ctx.services.typing.typingUserIds(id);
+          return typingUserIds.length === 0 ? null : { postId: id, userId: null, isTyping: true, typingUserIds, ...newEventIdentity() };
+        },
+      }),
     resolve: (event) => event,
   }),
 );

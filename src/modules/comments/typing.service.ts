@@ -4,7 +4,7 @@ import { topics } from '../../realtime/topics.js';
 import { serviceUnavailable } from '../../shared/errors.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { PostService } from '../posts/post.service.js';
-import type { TypingStore } from './typing-store.js';
+import type { TypingStore } from './typing.store.js';
 
 /**
  * Typing indicators. A start is published once; re-sends while typing only push the expiry back
@@ -17,20 +17,24 @@ export class TypingService {
   private readonly connectionsOfTypist = new Map<string, Set<string>>();
   /** connection id → the typists it reported. */
   private readonly typistsOfConnection = new Map<string, Set<string>>();
-  private readonly stopListening: () => void;
+  private stopListening: (() => void) | null = null;
 
   constructor(
     private readonly store: TypingStore,
     private readonly posts: PostService,
     private readonly pubsub: PubSub,
-    connectionEvents: ConnectionEvents,
+    private readonly connectionEvents: ConnectionEvents,
     private readonly onError: (error: unknown, what: string) => void,
-  ) {
-    store.onExpired((expiry) => {
+  ) {}
+
+  /** Starts publishing expiries and ending typing when a typist's connection closes. */
+  start(): void {
+    if (this.stopListening) return;
+    this.store.onExpired((expiry) => {
       this.forget(expiry.postId, expiry.userId);
       void this.publish(expiry.postId, expiry.userId, false, expiry.typingUserIds);
     });
-    this.stopListening = connectionEvents.onClosed((info) => this.connectionClosed(info.connectionId));
+    this.stopListening = this.connectionEvents.onClosed((info) => this.connectionClosed(info.connectionId));
   }
 
   /**
@@ -56,7 +60,8 @@ export class TypingService {
   }
 
   stop(): void {
-    this.stopListening();
+    this.stopListening?.();
+    this.stopListening = null;
     this.store.close();
   }
 

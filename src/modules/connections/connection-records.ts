@@ -45,6 +45,11 @@ export class ConnectionRecords {
     await this.track(this.inserts.add(connection));
   }
 
+  /** An anonymous connection adopted a user (a per-operation token): the row names that user from now on. */
+  async identified(connectionId: string, userId: string): Promise<void> {
+    await this.track(this.db.webSocketConnection.updateMany({ where: { id: connectionId }, data: { userId } }));
+  }
+
   /** `lastSeenAt`: when the client was last heard from (ms), null when never after connecting. */
   async closed(connectionId: string, code: number, reason: string, lastSeenAt: number | null, at = new Date()): Promise<void> {
     await this.track(this.finals.add({ id: connectionId, closedAt: at, code, reason: reason.slice(0, 255), lastSeenAt: lastSeenAt === null ? null : new Date(lastSeenAt) }));

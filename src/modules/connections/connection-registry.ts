@@ -1,96 +1,241 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { OperationTypeNode } from 'graphql';
-import type { Config } from '../../shared/config.js';
-import type { PrismaClient } from '../../data/db.js';
-import type { HeraldMetrics } from '../../metrics/metrics.js';
-import type { ConnectionLifecycle, SocketState } from '../../transport/ws/websocket-transport.js';
 import { CloseCode } from '../../shared/close-codes.js';
-import type { ConnectionEvents } from './connection-events.js';
-import type { RedisClient } from '../../realtime/redis-connection.js';
-import { ConnectionRecords } from './connection-records.js';
-import { MemoryConnectionSlots, RedisConnectionSlots, type ConnectionSlots } from './connection-slots.js';
-import { MemoryInstanceStats, RedisInstanceStats, TOP_USERS_PER_INSTANCE, mergeSnapshots, type ConnectionStats, type InstanceSnapshot, type InstanceStatsStore } from './instance-stats.js';
-import { OperationRate, tooManyOperations, tooManySubscriptions } from './operation-limits.js';
+import type { RequestOrigin } from '../../shared/request-origin.js';
+import type { HeraldMetrics } from '../../metrics/metrics.js';
+import type { PubSub } from '../../realtime/pubsub.js';
+import { topics } from '../../realtime/topics.js';
+import type { Viewer } from '../auth/viewer.js';
+import { Connection, ConnectionOperation, type ConnectionLink, type ConnectionProtocol } from './connection.js';
+import { ConnectionEvents } from './connection-events.js';
+import type { ConnectionRecords } from './connection-records.js';
+import type { ConnectionSlots } from './connection-slots.store.js';
+import type { InstanceStatsStore } from './instance-stats.store.js';
+import { mergeSnapshots, TOP_USERS_PER_INSTANCE, type ConnectionStats, type InstanceSnapshot } from './instance-stats.js';
+import { OperationRate, tooManyOperations, tooManySubscriptions, type ConnectionRefusal, type OperationRefusal } from './operation-limits.js';
 
+/** How often the idle and token-expiry sweep runs: a socket closes within this of its deadline. */
+const SWEEP_MS = 500;
+/** Snapshots for `connectionStats` are published at most this often (a snapshot walks every connection). */
 const SNAPSHOT_INTERVAL_MS = 1_000;
 
-export interface ConnectionManagerDeps {
-  readonly config: Config;
-  readonly db: PrismaClient;
-  /** Shared state (slots, instance snapshots) when Redis is configured; in memory otherwise. */
-  readonly redis: RedisClient | null;
+export interface ConnectionSettings {
+  readonly instanceId: string;
+  readonly heartbeatIntervalMs: number;
+  readonly connectionTimeoutMs: number;
+  readonly maxConnectionsPerUser: number;
+  readonly maxSubscriptionsPerConnection: number;
+  readonly maxOperationsPerSecond: number;
+}
+
+export interface ConnectionRegistryDeps {
+  readonly settings: ConnectionSettings;
+  /** WebSocketConnection rows; null when WS_CONNECTION_TRACKING is off. */
+  readonly records: ConnectionRecords | null;
+  /** The per-user cap, across instances when shared through Redis. */
+  readonly slots: ConnectionSlots;
+  /** Where instances leave their snapshots for `connectionStats`. */
+  readonly stats: InstanceStatsStore;
+  /** Revoked sessions reach every instance on a topic. */
+  readonly pubsub: PubSub;
   readonly logger: Logger;
-  readonly connectionEvents: ConnectionEvents;
   readonly metrics?: HeraldMetrics;
 }
 
-interface LiveConnection {
-  readonly state: SocketState;
-  readonly userId: string | null;
-  readonly rate: OperationRate;
-  /** Running subscriptions: operation id → root field. */
-  readonly subscriptions: Map<string, string>;
-  /** The record insert; closing waits for it so a fast close never leaves a row open. */
-  opening: Promise<void>;
+/** What a transport knows about a socket that finished its handshake. */
+export interface ConnectionRequest {
+  readonly protocol: ConnectionProtocol;
+  readonly origin: Omit<RequestOrigin, 'connectionId' | 'transport'>;
+  /** From the socket's own token; null for an anonymous socket. */
+  readonly viewer: Viewer | null;
+  readonly link: ConnectionLink;
 }
 
-/** What `opening` becomes once the insert is done, so no connection keeps a settled promise of its own. */
-const OPENED: Promise<void> = Promise.resolve();
+/** Why `begin` did not register an operation. */
+export type BeginRefusal = { readonly duplicate: true } | OperationRefusal;
 
 /**
- * Owns this instance's WebSocket connections: records, the per-user cap (across instances through
- * Redis), idle timeout, per-connection operation limits, metrics, and the snapshot behind
- * `connectionStats`. Implements the transport's ConnectionLifecycle.
+ * Owns this instance's WebSocket connections, whatever protocol they speak: opening (the per-user cap
+ * across instances), identity (a per-operation token adopted by an anonymous socket), operations (ids,
+ * the per-connection rate and subscription limits), closing (idle timeout, token expiry, revoked
+ * sessions), records, metrics and the snapshot behind `connectionStats`. Transports feed it through
+ * these methods and hand it only a ConnectionLink per socket.
  */
-export class ConnectionManager {
-  private readonly live = new Map<string, LiveConnection>();
-  private readonly records: ConnectionRecords | null;
-  private readonly slots: ConnectionSlots;
-  private readonly stats: InstanceStatsStore;
+export class ConnectionRegistry {
+  /** Opens and closes on this instance (typing ends with its socket; analytics counts live visitors). */
+  readonly events = new ConnectionEvents();
+  private readonly live = new Map<string, Connection>();
+  /** The record insert of each connection still in flight: closing waits for it (no row left open). */
+  private readonly opening = new Map<string, Promise<void>>();
   private readonly finalising = new Set<Promise<void>>();
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly unlisteners: Promise<() => void>[] = [];
   private snapshotTimer: NodeJS.Timeout | null = null;
   private lastHeartbeatAt = 0;
   private shuttingDown = false;
+  private started = false;
   private stopped = false;
 
-  constructor(private readonly deps: ConnectionManagerDeps) {
-    const { config, redis } = deps;
-    // Slots and snapshots outlive three missed heartbeats at most, then free themselves.
-    const ttlMs = Math.max(3 * config.ws.heartbeatIntervalMs, 15_000);
-    this.records = config.ws.trackConnections ? new ConnectionRecords(deps.db, deps.logger) : null;
-    this.slots = redis ? new RedisConnectionSlots(redis, config.redisPrefix, ttlMs) : new MemoryConnectionSlots(ttlMs);
-    this.stats = redis ? new RedisInstanceStats(redis, config.redisPrefix, ttlMs) : new MemoryInstanceStats();
-    const heartbeat = setInterval(() => void this.heartbeat(), config.ws.heartbeatIntervalMs);
-    const sweepEveryMs = Math.min(Math.max(Math.floor(config.ws.connectionTimeoutMs / 4), 50), 5_000);
-    const sweep = setInterval(() => this.closeIdle(), sweepEveryMs);
+  constructor(private readonly deps: ConnectionRegistryDeps) {}
+
+  /** Starts the heartbeat (slots, lastSeenAt, snapshot), the idle/expiry sweep and the revocation listener. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const heartbeat = setInterval(() => void this.heartbeat(), this.deps.settings.heartbeatIntervalMs);
+    const sweep = setInterval(() => this.sweep(), Math.min(SWEEP_MS, Math.max(50, Math.floor(this.deps.settings.connectionTimeoutMs / 4))));
     for (const timer of [heartbeat, sweep]) {
       timer.unref();
       this.timers.push(timer);
     }
+    // Not awaited: with Redis down at start-up the SUBSCRIBE waits for it, and the server must still start.
+    const revoked = this.deps.pubsub.listen(topics.sessionRevoked(), (event) => this.closeSession(event.sessionId, 'Session revoked'));
+    revoked.catch((error: unknown) => this.deps.logger.error({ err: error }, 'session revocation listener failed'));
+    this.unlisteners.push(revoked);
     this.scheduleSnapshot();
   }
 
-  /** The hooks the WebSocket transport calls. */
-  readonly lifecycle: ConnectionLifecycle = {
-    admit: (state) => this.admit(state),
-    opened: (state) => this.opened(state),
-    closed: (state, code, reason) => this.closed(state, code, reason),
-    operationStarted: (state, id, field, kind) => this.operationStarted(state, id, field, kind),
-    operationEnded: (state, id) => this.operationEnded(state, id),
-    refused: (code, reason) => this.refused(code, reason),
-  };
+  /**
+   * Admits a socket that finished its handshake: takes a slot of its user's cap, writes its record and
+   * tells listeners. Resolves with the connection, or with the close code and reason to refuse it.
+   */
+  async open(request: ConnectionRequest): Promise<Connection | ConnectionRefusal> {
+    const id = randomUUID();
+    if (request.viewer) {
+      const refusal = await this.takeSlot(request.viewer.id, id);
+      if (refusal) return refusal;
+    }
+    const now = Date.now();
+    const origin: RequestOrigin = { ...request.origin, transport: 'ws', connectionId: id };
+    const connection = new Connection(id, request.protocol, origin, request.viewer, request.link, new OperationRate(this.deps.settings.maxOperationsPerSecond, now), now);
+    this.live.set(id, connection);
+    this.deps.metrics?.openConnections.inc();
+    this.deps.metrics?.connectionsOpened.inc();
+    this.scheduleSnapshot();
+    const inserted = this.deps.records?.opened({
+      id,
+      userId: request.viewer?.id ?? null,
+      instanceId: this.deps.settings.instanceId,
+      ip: origin.ip,
+      userAgent: origin.userAgent?.slice(0, 512) ?? null,
+      connectedAt: new Date(now),
+    });
+    if (inserted) this.opening.set(id, inserted);
+    await Promise.all([inserted, this.events.emitOpened({ connectionId: id, viewer: request.viewer })]);
+    this.opening.delete(id);
+    return connection;
+  }
+
+  /** A socket refused before it was admitted (a bad token); counted in metrics. */
+  refused(code: number, reason: string): void {
+    this.deps.metrics?.closes.inc({ code: String(code) });
+    if (code === CloseCode.Forbidden) this.deps.metrics?.authFailures.inc({ reason: 'invalid_token' });
+    this.deps.logger.debug({ code, reason }, 'websocket refused');
+  }
+
+  /**
+   * An operation carried a token of its own (GraphiQL sends its Headers editor with every operation).
+   * An anonymous connection adopts that identity exactly as if the socket had sent it: it takes a slot
+   * of the user's cap (4008 when full), closes with 4403 when that token expires or its session is
+   * revoked, and every later operation must be the same user's. A connection of another user refuses
+   * it (FORBIDDEN). Resolves null when the operation may run as `viewer`.
+   */
+  async adopt(connection: Connection, viewer: Viewer): Promise<ConnectionRefusal | OperationRefusal | null> {
+    const current = connection.viewer;
+    if (current) {
+      if (current.id !== viewer.id) return { error: 'This connection belongs to another user', code: 'FORBIDDEN' };
+      return null;
+    }
+    if (!this.live.has(connection.id)) return { code: CloseCode.GoingAway, reason: 'Connection closed' };
+    const refusal = await this.takeSlot(viewer.id, connection.id);
+    if (refusal) return refusal;
+    if (!this.live.has(connection.id)) {
+      // It closed while the slot was being taken: give the slot back.
+      await this.deps.slots.release(viewer.id, connection.id).catch(() => undefined);
+      return { code: CloseCode.GoingAway, reason: 'Connection closed' };
+    }
+    // Another operation may have adopted an identity meanwhile.
+    const adopted = connection.viewer as Viewer | null;
+    if (adopted) {
+      // The same user's slot is one entry (user, connection): only another user's must be given back.
+      if (adopted.id === viewer.id) return null;
+      await this.deps.slots.release(viewer.id, connection.id).catch(() => undefined);
+      return { error: 'This connection belongs to another user', code: 'FORBIDDEN' };
+    }
+    connection.assume(viewer);
+    this.scheduleSnapshot();
+    await Promise.all([this.deps.records?.identified(connection.id, viewer.id), this.events.emitOpened({ connectionId: connection.id, viewer })]);
+    return null;
+  }
+
+  /**
+   * Registers an operation under `id` as soon as its message arrives, before anything is awaited, so
+   * an id is one operation at a time. Refuses a busy id and an operation above the connection's rate.
+   */
+  begin(connection: Connection, id: string): ConnectionOperation | BeginRefusal {
+    if (connection.operations.has(id)) return { duplicate: true };
+    const waitMs = connection.rate.take();
+    if (waitMs > 0) {
+      this.deps.metrics?.operationsRejected.inc({ limit: 'operationsPerSecond' });
+      return tooManyOperations(waitMs, this.deps.settings.maxOperationsPerSecond);
+    }
+    const operation = new ConnectionOperation(id, (ended) => this.operationEnded(connection, ended));
+    connection.operations.set(id, operation);
+    return operation;
+  }
+
+  /** The operation starts as a subscription of `field`: refused above WS_MAX_SUBSCRIPTIONS_PER_CONNECTION. */
+  startSubscription(connection: Connection, operation: ConnectionOperation, field: string): OperationRefusal | null {
+    if (operation.isEnded || operation.subscriptionField !== null) return null;
+    const max = this.deps.settings.maxSubscriptionsPerConnection;
+    if (connection.subscriptionCount >= max) {
+      this.deps.metrics?.operationsRejected.inc({ limit: 'subscriptionsPerConnection' });
+      return tooManySubscriptions(max);
+    }
+    operation.subscriptionField = field;
+    this.deps.metrics?.activeSubscriptions.inc({ field });
+    this.scheduleSnapshot();
+    return null;
+  }
+
+  /**
+   * The transport saw the socket close: every operation ends (its stream stops), the slot is freed,
+   * the record finalised (1001 while shutting down) and listeners told. Resolves once written.
+   */
+  async closed(connection: Connection, code: number, reason: string): Promise<void> {
+    if (!this.live.delete(connection.id)) return;
+    for (const operation of [...connection.operations.values()]) operation.end();
+    const recordedCode = this.shuttingDown ? CloseCode.GoingAway : code;
+    const recordedReason = this.shuttingDown ? 'Server shutting down' : reason;
+    const done = this.finalise(connection, recordedCode, recordedReason);
+    this.finalising.add(done);
+    try {
+      await done;
+    } finally {
+      this.finalising.delete(done);
+    }
+  }
+
+  /** Closes every connection acting for this session (logout, refresh-token reuse) with 4403. */
+  closeSession(sessionId: string, reason: string): void {
+    for (const connection of this.live.values()) if (connection.viewer?.sessionId === sessionId) connection.close(CloseCode.Forbidden, reason);
+  }
+
+  /** Connections open on this instance now. */
+  get size(): number {
+    return this.live.size;
+  }
 
   /** `connectionStats`: every live instance's snapshot, this instance's taken now. */
   async connectionStats(topUsers = 10): Promise<ConnectionStats> {
-    const stored = await this.stats.all().catch((error: unknown) => {
+    const stored = await this.deps.stats.all().catch((error: unknown) => {
       this.deps.logger.warn({ err: error }, 'reading instance snapshots failed; reporting this instance only');
       return [];
     });
     return mergeSnapshots(stored, this.snapshot(), topUsers);
   }
 
-  /** Call before the transport closes its sockets: every close from now on is recorded as 1001. */
+  /** Call before the transports close their sockets: every close from now on is recorded as 1001. */
   beginShutdown(): void {
     this.shuttingDown = true;
   }
@@ -102,159 +247,77 @@ export class ConnectionManager {
     this.shuttingDown = true;
     for (const timer of this.timers.splice(0)) clearInterval(timer);
     if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
-    for (const live of [...this.live.values()]) void this.closed(live.state, CloseCode.GoingAway, 'Server shutting down');
+    for (const unlisten of this.unlisteners.splice(0)) void unlisten.then((stop) => stop(), () => undefined);
+    for (const connection of [...this.live.values()]) void this.closed(connection, CloseCode.GoingAway, 'Server shutting down');
     while (this.finalising.size > 0) await Promise.allSettled([...this.finalising]);
-    await this.records?.settle();
-    await this.stats.remove(this.deps.config.instanceId).catch(() => undefined);
+    await this.deps.records?.settle();
+    await this.deps.stats.remove(this.deps.settings.instanceId).catch(() => undefined);
   }
 
-  private async admit(state: SocketState): Promise<{ code: number; reason: string } | null> {
-    const userId = state.viewer?.id;
-    if (!userId) return null;
-    const max = this.deps.config.ws.maxConnectionsPerUser;
+  private async takeSlot(userId: string, connectionId: string): Promise<ConnectionRefusal | null> {
+    const max = this.deps.settings.maxConnectionsPerUser;
     let admitted: boolean;
     try {
-      admitted = await this.slots.acquire(userId, state.id, max);
+      admitted = await this.deps.slots.acquire(userId, connectionId, max);
     } catch (error) {
       // Shared state unreachable: admit rather than lock every user out.
       this.deps.logger.warn({ err: error }, 'connection slot check failed; admitting');
       return null;
     }
-    if (!admitted) {
-      this.deps.metrics?.closes.inc({ code: String(CloseCode.TooManyConnections) });
-      this.deps.logger.info({ userId, max }, 'websocket refused: per-user connection cap');
-      return { code: CloseCode.TooManyConnections, reason: `Too many connections: at most ${max} per user` };
-    }
-    return null;
+    if (admitted) return null;
+    this.deps.metrics?.closes.inc({ code: String(CloseCode.TooManyConnections) });
+    this.deps.logger.info({ userId, max }, 'websocket refused: per-user connection cap');
+    return { code: CloseCode.TooManyConnections, reason: `Too many connections: at most ${max} per user` };
   }
 
-  private async opened(state: SocketState): Promise<void> {
-    const now = Date.now();
-    // Activity (messages, pongs) is stamped on `state.lastActivityAt` by the transport: no listener per socket here.
-    const live: LiveConnection = {
-      state,
-      userId: state.viewer?.id ?? null,
-      rate: new OperationRate(this.deps.config.ws.maxOperationsPerSecond, now),
-      subscriptions: new Map(),
-      opening: OPENED,
-    };
-    this.live.set(state.id, live);
-    this.deps.metrics?.openConnections.inc();
-    this.deps.metrics?.connectionsOpened.inc();
-    this.scheduleSnapshot();
-    if (this.records) {
-      live.opening = this.records.opened({
-        id: state.id,
-        userId: live.userId,
-        instanceId: this.deps.config.instanceId,
-        ip: state.origin.ip,
-        userAgent: state.origin.userAgent?.slice(0, 512) ?? null,
-        connectedAt: new Date(state.openedAt),
-      });
-    }
-    await Promise.all([live.opening, this.deps.connectionEvents.emitOpened({ connectionId: state.id, viewer: state.viewer })]);
-    live.opening = OPENED;
-  }
-
-  private async closed(state: SocketState, code: number, reason: string): Promise<void> {
-    const live = this.live.get(state.id);
-    if (!live) {
-      // Admitted, but the socket went before `opened` ran: only the slot needs freeing.
-      if (state.viewer) await this.slots.release(state.viewer.id, state.id).catch(() => undefined);
-      return;
-    }
-    this.live.delete(state.id);
-    const recordedCode = this.shuttingDown ? CloseCode.GoingAway : code;
-    const recordedReason = this.shuttingDown ? 'Server shutting down' : reason;
-    const done = this.finalise(live, recordedCode, recordedReason);
-    this.finalising.add(done);
-    try {
-      await done;
-    } finally {
-      this.finalising.delete(done);
-    }
-  }
-
-  private async finalise(live: LiveConnection, code: number, reason: string): Promise<void> {
-    const { metrics, logger } = this.deps;
-    metrics?.openConnections.dec();
-    metrics?.closes.inc({ code: String(code) });
-    if (code === CloseCode.Forbidden) metrics?.authFailures.inc({ reason: 'expired_or_revoked' });
-    for (const field of live.subscriptions.values()) metrics?.activeSubscriptions.dec({ field });
-    live.subscriptions.clear();
-    this.scheduleSnapshot();
-    const slot = live.userId ? this.slots.release(live.userId, live.state.id).catch((error: unknown) => logger.warn({ err: error }, 'releasing connection slot failed')) : null;
-    await live.opening;
-    await Promise.all([
-      slot,
-      this.records?.closed(live.state.id, code, reason, lastHeardFrom(live.state)),
-      this.deps.connectionEvents.emitClosed({ connectionId: live.state.id, viewer: live.state.viewer }),
-    ]);
-  }
-
-  private operationStarted(state: SocketState, id: string, field: string, kind?: OperationTypeNode) {
-    const live = this.live.get(state.id);
-    if (!live) return null;
-    const { config, metrics } = this.deps;
-    const waitMs = live.rate.take();
-    if (waitMs > 0) {
-      metrics?.operationsRejected.inc({ limit: 'operationsPerSecond' });
-      return tooManyOperations(waitMs, config.ws.maxOperationsPerSecond);
-    }
-    if (kind !== 'subscription') return null;
-    if (live.subscriptions.size >= config.ws.maxSubscriptionsPerConnection) {
-      metrics?.operationsRejected.inc({ limit: 'subscriptionsPerConnection' });
-      return tooManySubscriptions(config.ws.maxSubscriptionsPerConnection);
-    }
-    live.subscriptions.set(id, field);
-    metrics?.activeSubscriptions.inc({ field });
-    this.scheduleSnapshot();
-    return null;
-  }
-
-  private operationEnded(state: SocketState, id: string): void {
-    const live = this.live.get(state.id);
-    const field = live?.subscriptions.get(id);
-    if (!live || field === undefined) return;
-    live.subscriptions.delete(id);
+  private operationEnded(connection: Connection, operation: ConnectionOperation): void {
+    if (connection.operations.get(operation.id) === operation) connection.operations.delete(operation.id);
+    const field = operation.subscriptionField;
+    if (field === null) return;
     this.deps.metrics?.activeSubscriptions.dec({ field });
     this.scheduleSnapshot();
   }
 
-  private refused(code: number, reason: string): void {
-    this.deps.metrics?.closes.inc({ code: String(code) });
-    if (code === CloseCode.Forbidden) this.deps.metrics?.authFailures.inc({ reason: 'invalid_token' });
-    this.deps.logger.debug({ code, reason }, 'websocket refused');
+  private async finalise(connection: Connection, code: number, reason: string): Promise<void> {
+    const { metrics, logger } = this.deps;
+    metrics?.openConnections.dec();
+    metrics?.closes.inc({ code: String(code) });
+    if (code === CloseCode.Forbidden) metrics?.authFailures.inc({ reason: 'expired_or_revoked' });
+    this.scheduleSnapshot();
+    const viewer = connection.viewer;
+    const slot = viewer ? this.deps.slots.release(viewer.id, connection.id).catch((error: unknown) => logger.warn({ err: error }, 'releasing connection slot failed')) : null;
+    await this.opening.get(connection.id);
+    await Promise.all([slot, this.deps.records?.closed(connection.id, code, reason, connection.lastHeardFrom), this.events.emitClosed({ connectionId: connection.id, viewer })]);
   }
 
-  /** Closes connections silent (no message, no pong) for WS_CONNECTION_TIMEOUT; `closed` finalises them. */
-  private closeIdle(): void {
-    const limit = Date.now() - this.deps.config.ws.connectionTimeoutMs;
-    for (const live of this.live.values()) {
-      if (live.state.lastActivityAt < limit && live.state.socket.readyState === live.state.socket.OPEN) {
-        live.state.socket.close(CloseCode.IdleTimeout, 'Idle timeout');
-      }
+  /** Closes connections silent for WS_CONNECTION_TIMEOUT (4410) and those whose access token expired (4403). */
+  private sweep(): void {
+    const now = Date.now();
+    const silentSince = now - this.deps.settings.connectionTimeoutMs;
+    for (const connection of this.live.values()) {
+      if (connection.viewer && connection.viewer.tokenExpiresAt <= now) connection.close(CloseCode.Forbidden, 'Access token expired');
+      else if (connection.lastActivityAt < silentSince) connection.close(CloseCode.IdleTimeout, 'Idle timeout');
     }
   }
 
-  /** Keeps this instance's slots and snapshot alive, and writes the lastSeenAt values of connections active since the last one. */
+  /** Keeps this instance's slots and snapshot alive, and writes the lastSeenAt values of connections heard from since the last one. */
   private async heartbeat(): Promise<void> {
     const since = this.lastHeartbeatAt;
     this.lastHeartbeatAt = Date.now();
     const owned: { userId: string; connectionId: string }[] = [];
     const seen: string[] = [];
     let newest = 0;
-    for (const { state, userId } of this.live.values()) {
-      if (userId !== null) owned.push({ userId, connectionId: state.id });
-      const heard = lastHeardFrom(state);
+    for (const connection of this.live.values()) {
+      if (connection.viewer) owned.push({ userId: connection.viewer.id, connectionId: connection.id });
+      const heard = connection.lastHeardFrom;
       if (heard !== null && heard > since) {
-        seen.push(state.id);
+        seen.push(connection.id);
         newest = Math.max(newest, heard);
       }
     }
     await Promise.all([
-      this.slots.refresh(owned).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'refreshing connection slots failed')),
-      this.records?.markSeen(seen, newest),
+      this.deps.slots.refresh(owned).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'refreshing connection slots failed')),
+      this.deps.records?.markSeen(seen, newest),
       this.publishSnapshot(),
     ]);
   }
@@ -265,7 +328,7 @@ export class ConnectionManager {
    * `connectionStats` takes this instance's own snapshot fresh; only other instances see it late.
    */
   private scheduleSnapshot(): void {
-    if (this.snapshotTimer || this.stopped) return;
+    if (this.snapshotTimer || this.stopped || !this.started) return;
     this.snapshotTimer = setTimeout(() => {
       this.snapshotTimer = null;
       void this.publishSnapshot();
@@ -275,28 +338,27 @@ export class ConnectionManager {
 
   private async publishSnapshot(): Promise<void> {
     if (this.stopped) return;
-    await this.stats.put(this.snapshot()).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'publishing connection snapshot failed'));
+    await this.deps.stats.put(this.snapshot()).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'publishing connection snapshot failed'));
   }
 
   private snapshot(): InstanceSnapshot {
     const users = new Map<string, number>();
     const subscriptions: Record<string, number> = {};
-    for (const live of this.live.values()) {
-      if (live.userId) users.set(live.userId, (users.get(live.userId) ?? 0) + 1);
-      for (const field of live.subscriptions.values()) subscriptions[field] = (subscriptions[field] ?? 0) + 1;
+    for (const connection of this.live.values()) {
+      const userId = connection.viewer?.id;
+      if (userId) users.set(userId, (users.get(userId) ?? 0) + 1);
+      for (const operation of connection.operations.values()) {
+        const field = operation.subscriptionField;
+        if (field !== null) subscriptions[field] = (subscriptions[field] ?? 0) + 1;
+      }
     }
     const top = [...users].sort((a, b) => b[1] - a[1]).slice(0, TOP_USERS_PER_INSTANCE);
     return {
-      instanceId: this.deps.config.instanceId,
+      instanceId: this.deps.settings.instanceId,
       connections: this.live.size,
       users: Object.fromEntries(top),
       subscriptions,
       updatedAt: new Date().toISOString(),
     };
   }
-}
-
-/** When the client was last heard from (a message or a pong), null when never since it connected. */
-function lastHeardFrom(state: SocketState): number | null {
-  return state.lastActivityAt > state.openedAt ? state.lastActivityAt : null;
 }

@@ -1,5 +1,3 @@
-import type { RedisClient } from '../../realtime/redis-connection.js';
-
 /** What one instance reports about its WebSocket connections. */
 export interface InstanceSnapshot {
   readonly instanceId: string;
@@ -14,71 +12,6 @@ export interface InstanceSnapshot {
 
 /** Per-instance snapshots keep at most this many users, so a snapshot stays small at any scale. */
 export const TOP_USERS_PER_INSTANCE = 100;
-
-/**
- * Where instances leave their snapshots for `connectionStats`. With Redis: a sorted set of live
- * instance ids (score = expiry) plus one JSON value per instance with the same TTL, refreshed on each
- * heartbeat and shortly after every change; a crashed instance's snapshot lapses with its TTL.
- * In memory: only this instance exists.
- */
-export interface InstanceStatsStore {
-  put(snapshot: InstanceSnapshot): Promise<void>;
-  remove(instanceId: string): Promise<void>;
-  /** Every live instance's latest snapshot. */
-  all(): Promise<InstanceSnapshot[]>;
-}
-
-export class RedisInstanceStats implements InstanceStatsStore {
-  private readonly indexKey: string;
-
-  constructor(
-    private readonly redis: RedisClient,
-    private readonly prefix: string,
-    private readonly ttlMs: number,
-  ) {
-    this.indexKey = `${prefix}ws:instances`;
-  }
-
-  private key(instanceId: string): string {
-    return `${this.prefix}ws:instance:${instanceId}`;
-  }
-
-  async put(snapshot: InstanceSnapshot): Promise<void> {
-    await Promise.all([
-      this.redis.set(this.key(snapshot.instanceId), JSON.stringify(snapshot), 'PX', this.ttlMs),
-      this.redis.zadd(this.indexKey, Date.now() + this.ttlMs, snapshot.instanceId),
-    ]);
-  }
-
-  async remove(instanceId: string): Promise<void> {
-    await Promise.all([this.redis.del(this.key(instanceId)), this.redis.zrem(this.indexKey, instanceId)]);
-  }
-
-  async all(): Promise<InstanceSnapshot[]> {
-    const now = Date.now();
-    await this.redis.zremrangebyscore(this.indexKey, '-inf', now);
-    const ids = await this.redis.zrangebyscore(this.indexKey, now, '+inf');
-    // Separate GETs, not MGET: the keys may live on different cluster slots.
-    const values = await Promise.all(ids.map((id) => this.redis.get(this.key(id))));
-    return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as InstanceSnapshot);
-  }
-}
-
-export class MemoryInstanceStats implements InstanceStatsStore {
-  private readonly snapshots = new Map<string, InstanceSnapshot>();
-
-  async put(snapshot: InstanceSnapshot): Promise<void> {
-    this.snapshots.set(snapshot.instanceId, snapshot);
-  }
-
-  async remove(instanceId: string): Promise<void> {
-    this.snapshots.delete(instanceId);
-  }
-
-  async all(): Promise<InstanceSnapshot[]> {
-    return [...this.snapshots.values()];
-  }
-}
 
 export interface ConnectionStats {
   readonly totalConnections: number;

@@ -1,8 +1,14 @@
-/** What a refused operation tells the client (graphql-ws `error` message, extensions.code). */
+/** What a refused operation tells the client (the protocol's `error` message, with extensions.code). */
 export interface OperationRefusal {
   readonly error: string;
-  readonly code: 'RATE_LIMITED';
-  readonly extensions: { readonly limit: 'subscriptionsPerConnection' | 'operationsPerSecond'; readonly retryAfterMs?: number };
+  readonly code: 'RATE_LIMITED' | 'FORBIDDEN';
+  readonly extensions?: Readonly<Record<string, unknown>>;
+}
+
+/** A connection refused or ended as a whole: the transport closes its socket with this code. */
+export interface ConnectionRefusal {
+  readonly code: number;
+  readonly reason: string;
 }
 
 /**

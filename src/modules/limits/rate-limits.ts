@@ -1,56 +1,33 @@
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { Context } from '../../graphql/context.js';
 import { rateLimited } from '../../shared/errors.js';
-import type { RedisClient } from '../../realtime/redis-connection.js';
+import type { RateLimitRule, RateLimitStore } from './rate-limit.store.js';
 
-/** Requests allowed per window, per viewer (or anonymous client / address). */
+/** Calls allowed per window, per subject (see `consume`). */
 export const RATE_LIMIT_RULES = {
+  /** Per (email, address): a stranger elsewhere cannot lock the owner out by failing their password. */
   login: { points: 10, durationSec: 60 },
+  /** Per address, whatever the email: one address trying many accounts. */
+  loginAddress: { points: 30, durationSec: 60 },
   setTyping: { points: 20, durationSec: 10 },
   trackPostView: { points: 120, durationSec: 60 },
   trackPageView: { points: 120, durationSec: 60 },
   addComment: { points: 10, durationSec: 60 },
-} as const;
+} as const satisfies Record<string, RateLimitRule>;
 
 export type RateLimitedAction = keyof typeof RATE_LIMIT_RULES;
 
-/**
- * rate-limiter-flexible: shared through Redis when configured (a limit holds across instances), in
- * memory otherwise. If Redis is unreachable the in-memory insurance limiter keeps limiting locally
- * rather than failing every request.
- */
+/** Rate limits per action, on the store the composition root chose (memory, or Redis across instances). */
 export class RateLimits {
-  private readonly limiters = new Map<RateLimitedAction, RateLimiterAbstract>();
+  constructor(
+    private readonly store: RateLimitStore,
+    private readonly rules: Readonly<Record<RateLimitedAction, RateLimitRule>> = RATE_LIMIT_RULES,
+  ) {}
 
-  constructor(redis: RedisClient | null, prefix: string, overrides: Partial<Record<RateLimitedAction, { points: number; durationSec: number }>> = {}) {
-    for (const [action, defaults] of Object.entries(RATE_LIMIT_RULES) as [RateLimitedAction, { points: number; durationSec: number }][]) {
-      const rule = overrides[action] ?? defaults;
-      const memory = new RateLimiterMemory({ keyPrefix: `rl:${action}`, points: rule.points, duration: rule.durationSec });
-      this.limiters.set(
-        action,
-        redis
-          ? new RateLimiterRedis({
-              storeClient: redis,
-              keyPrefix: `${prefix}rl:${action}`,
-              points: rule.points,
-              duration: rule.durationSec,
-              insuranceLimiter: memory,
-            })
-          : memory,
-      );
-    }
-  }
-
-  /** Spends one point for the caller; throws RATE_LIMITED with `retryAfterMs` when none are left. */
-  async consume(action: RateLimitedAction, ctx: Pick<Context, 'viewer' | 'origin'>, subject?: string): Promise<void> {
-    const limiter = this.limiters.get(action);
-    if (!limiter) return;
-    const key = subject ?? (ctx.viewer ? `u:${ctx.viewer.id}` : `a:${ctx.origin.clientId ?? ctx.origin.ip ?? 'unknown'}`);
-    try {
-      await limiter.consume(key);
-    } catch (result) {
-      if (result instanceof RateLimiterRes) throw rateLimited(result.msBeforeNext);
-      throw result;
-    }
+  /**
+   * Spends one point of `action` for `subject`, a key the server derived (`u:<user id>`, `ip:<address>`),
+   * never one the caller chose. Throws RATE_LIMITED with `retryAfterMs` when none are left.
+   */
+  async consume(action: RateLimitedAction, subject: string): Promise<void> {
+    const waitMs = await this.store.consume(action, this.rules[action], subject);
+    if (waitMs > 0) throw rateLimited(waitMs);
   }
 }

@@ -1,8 +1,7 @@
 import { builder } from '../../graphql/builder.js';
 import type { NotificationType } from '../../generated/prisma/enums.js';
 import { topics } from '../../realtime/topics.js';
-import { pageOf, PageInfoRef, type PageInfo } from '../../graphql/pagination.js';
-import { mergeStreams } from './merge-streams.js';
+import { forwardPage, pageOf } from '../../graphql/pagination.js';
 import { encodeCursor } from './notification-cursor.js';
 import type { NotificationView } from './notification-view.js';
 import { requireTypes } from './notification.service.js';
@@ -35,36 +34,13 @@ export const NotificationRef = builder.objectRef<NotificationView>('Notification
       resolve: (v) => v.notification.data,
     }),
     isBroadcast: t.boolean({ description: 'True when sent to every user (stored once).', resolve: (v) => v.notification.audience === 'ALL' }),
-    read: t.boolean({ description: 'Whether the viewer has read it.', resolve: (v) => v.readAt !== null }),
-    readAt: t.field({ type: 'DateTime', nullable: true, description: 'When the viewer read it.', resolve: (v) => v.readAt }),
+    read: t.boolean({ description: 'Whether the viewer has read it.', viewerDependent: true, resolve: (v) => v.readAt !== null }),
+    readAt: t.field({ type: 'DateTime', nullable: true, description: 'When the viewer read it.', viewerDependent: true, resolve: (v) => v.readAt }),
     createdAt: t.field({ type: 'DateTime', description: 'When it was created.', resolve: (v) => v.notification.createdAt }),
     eventId: t.string({ nullable: true, description: 'Identity of the live event that delivered it (sortable); null in queries.', resolve: (v) => v.eventId }),
     timestamp: t.field({ type: 'DateTime', description: 'When the live event was published; createdAt in queries.', resolve: (v) => v.timestamp }),
   }),
 });
-
-interface NotificationEdge {
-  readonly cursor: string;
-  readonly node: NotificationView;
-}
-
-const NotificationEdgeRef = builder.objectRef<NotificationEdge>('NotificationEdge').implement({
-  description: 'One notification in a page.',
-  fields: (t) => ({
-    cursor: t.exposeString('cursor', { description: 'Pass as `after` to continue after this one.' }),
-    node: t.field({ type: NotificationRef, description: 'The notification.', resolve: (e) => e.node }),
-  }),
-});
-
-const NotificationConnectionRef = builder
-  .objectRef<{ edges: NotificationEdge[]; pageInfo: PageInfo }>('NotificationConnection')
-  .implement({
-    description: 'A page of notifications, newest first.',
-    fields: (t) => ({
-      edges: t.field({ type: [NotificationEdgeRef], description: 'The notifications of this page.', resolve: (c) => c.edges }),
-      pageInfo: t.field({ type: PageInfoRef, description: 'Whether there is more, and where it starts.', resolve: (c) => c.pageInfo }),
-    }),
-  });
 
 const SystemNotificationInput = builder.inputType('SystemNotificationInput', {
   description: 'A SYSTEM_ALERT to every user.',
@@ -78,27 +54,29 @@ const SystemNotificationInput = builder.inputType('SystemNotificationInput', {
 });
 
 builder.queryFields((t) => ({
-  notifications: t.field({
-    type: NotificationConnectionRef,
-    description: 'The viewer’s notifications, newest first: their own and the broadcasts sent since they registered.',
-    authScopes: { loggedIn: true },
-    args: {
-      unreadOnly: t.arg.boolean({ defaultValue: false, description: 'Only those the viewer has not read.' }),
-      types: t.arg({ type: [NotificationTypeEnum], description: 'Only these types (all when omitted; not empty).' }),
-      first: t.arg.int({ defaultValue: 20, description: 'Page size, 1-100.' }),
-      after: t.arg.string({ description: 'The endCursor of the previous page.' }),
+  notifications: t.connection(
+    {
+      type: NotificationRef,
+      description: 'The viewer’s notifications, newest first (`first` 1-100, default 20; `after`: the endCursor of the previous page): their own and the broadcasts sent since they registered.',
+      authScopes: { loggedIn: true },
+      args: {
+        unreadOnly: t.arg.boolean({ defaultValue: false, description: 'Only those the viewer has not read.' }),
+        types: t.arg({ type: [NotificationTypeEnum], description: 'Only these types (all when omitted; not empty).' }),
+      },
+      resolve: async (_r, args, ctx) => {
+        const { first, after } = forwardPage(args);
+        const rows = await ctx.services.notifications.list(ctx.viewer!.id, {
+          unreadOnly: args.unreadOnly,
+          types: args.types as NotificationType[] | null | undefined,
+          first,
+          after,
+        });
+        return pageOf(rows, first, (v) => encodeCursor(v.notification), after);
+      },
     },
-    resolve: async (_r, args, ctx) => {
-      const first = args.first ?? 20;
-      const rows = await ctx.services.notifications.list(ctx.viewer!.id, {
-        unreadOnly: args.unreadOnly,
-        types: args.types as NotificationType[] | null | undefined,
-        first,
-        after: args.after,
-      });
-      return pageOf(rows, first, (v) => encodeCursor(v.notification));
-    },
-  }),
+    { name: 'NotificationConnection', description: 'A page of notifications, newest first.' },
+    { name: 'NotificationEdge', description: 'One notification in a page.' },
+  ),
   unreadNotificationCount: t.int({
     description: 'How many of the viewer’s notifications (broadcasts included) are unread.',
     authScopes: { loggedIn: true },
@@ -134,24 +112,18 @@ builder.subscriptionFields((t) => ({
       'The viewer’s new notifications as they are created: their own and broadcasts (never another user’s). ' +
       'Only the given types (all when omitted). Several subscriptions with different types may share one socket.',
     authScopes: { loggedIn: true },
+    // The viewer's own stream: executed per viewer whatever is selected.
+    viewerDependent: true,
     args: { types: t.arg({ type: [NotificationTypeEnum], description: 'Only these types (all when omitted; not empty).' }) },
-    subscribe: async (_r, args, ctx) => {
+    subscribe: (_r, args, ctx) => {
       const viewerId = ctx.viewer!.id;
       const types = requireTypes(args.types as NotificationType[] | null | undefined);
       const wanted = (type: NotificationType) => !types || types.includes(type);
-      const own = await ctx.pubsub.subscribe(topics.notificationCreated(viewerId), {
-        filter: (event) => event.recipientId === viewerId && wanted(event.type),
-      });
-      try {
-        const broadcasts = await ctx.pubsub.subscribe(topics.broadcastNotificationCreated(), {
-          // A broadcast skips its actor: an author is not told of their own post.
-          filter: (event) => event.actorId !== viewerId && wanted(event.type),
-        });
-        return mergeStreams<Parameters<typeof ctx.services.notifications.loadForEvent>[0]>([own, broadcasts]);
-      } catch (error) {
-        own.end();
-        throw error;
-      }
+      return ctx.pubsub.subscribeMany<'notificationCreated' | 'broadcastNotificationCreated'>([
+        { topic: topics.notificationCreated(viewerId), filter: (event) => 'recipientId' in event && event.recipientId === viewerId && wanted(event.type) },
+        // A broadcast skips its actor: an author is not told of their own post.
+        { topic: topics.broadcastNotificationCreated(), filter: (event) => 'actorId' in event && event.actorId !== viewerId && wanted(event.type) },
+      ]);
     },
     resolve: (event, _a, ctx) => ctx.services.notifications.loadForEvent(event),
   }),

@@ -1,13 +1,14 @@
 import { builder } from '../../graphql/builder.js';
+import { limitSubject } from '../../graphql/rate-limit-subject.js';
 import type { Post } from '../../generated/prisma/client.js';
-import { prepend } from '../../realtime/iterators.js';
 import { topics, type TopicEvent } from '../../realtime/topics.js';
 import { newEventIdentity } from '../../realtime/event-id.js';
 import { UserRef } from '../users/user.schema.js';
 import { canSeePost } from './visibility.js';
 import type { PostCounts } from './post-stats.store.js';
 import { viewerKeyOf } from './viewer-key.js';
-import { pageOf, PageInfoRef } from '../../graphql/pagination.js';
+import { forwardPage, pageOf } from '../../graphql/pagination.js';
+import { subscribeToPost } from './post-subscription.js';
 
 export const PostStatusEnum = builder.enumType('PostStatus', {
   description: 'DRAFT and ARCHIVED posts are visible only to their author and staff.',
@@ -45,6 +46,7 @@ export const PostRef = builder.objectRef<Post>('Post').implement({
     commentCount: t.exposeInt('commentCount'),
     likedByMe: t.boolean({
       description: 'Whether the viewer likes this post (false without a token).',
+      viewerDependent: true,
       resolve: (p, _a, ctx) => (ctx.viewer ? ctx.services.posts.likedBy(p.id, ctx.viewer.id) : false),
     }),
     publishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (p) => p.publishedAt }),
@@ -52,19 +54,6 @@ export const PostRef = builder.objectRef<Post>('Post').implement({
     updatedAt: t.field({ type: 'DateTime', resolve: (p) => p.updatedAt }),
   }),
 });
-
-const PostEdgeRef = builder.objectRef<{ cursor: string; node: Post }>('PostEdge').implement({
-  fields: (t) => ({ cursor: t.exposeString('cursor'), node: t.field({ type: PostRef, resolve: (e) => e.node }) }),
-});
-
-const PostConnectionRef = builder
-  .objectRef<{ edges: { cursor: string; node: Post }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } }>('PostConnection')
-  .implement({
-    fields: (t) => ({
-      edges: t.field({ type: [PostEdgeRef], resolve: (c) => c.edges }),
-      pageInfo: t.field({ type: PageInfoRef, resolve: (c) => c.pageInfo }),
-    }),
-  });
 
 type PostUpdatedShape = TopicEvent<'postUpdated'>;
 
@@ -103,19 +92,20 @@ builder.queryFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: (_r, { id }, ctx) => ctx.services.posts.find(String(id), ctx.viewer),
   }),
-  posts: t.field({
-    type: PostConnectionRef,
-    description: 'Newest first. Published posts, plus drafts for their author (authorId = self) and staff.',
-    args: { first: t.arg.int({ defaultValue: 20 }), after: t.arg.string(), authorId: t.arg.id() },
-    resolve: async (_r, args, ctx) => {
-      const rows = await ctx.services.posts.list(ctx.viewer, {
-        first: args.first ?? 20,
-        after: args.after,
-        authorId: args.authorId ? String(args.authorId) : null,
-      });
-      return pageOf(rows, args.first ?? 20, (p) => p.id);
+  posts: t.connection(
+    {
+      type: PostRef,
+      description: 'Newest first (`first` 1-100, default 20). Published posts, plus drafts for their author (authorId = self) and staff.',
+      args: { authorId: t.arg.id() },
+      resolve: async (_r, args, ctx) => {
+        const { first, after } = forwardPage(args);
+        const rows = await ctx.services.posts.list(ctx.viewer, { first, after, authorId: args.authorId ? String(args.authorId) : null });
+        return pageOf(rows, first, (p) => p.id, after);
+      },
     },
-  }),
+    { name: 'PostConnection' },
+    { name: 'PostEdge' },
+  ),
   postStats: t.field({
     type: PostStatsRef,
     description: "A post's current counters (the old get_stats).",
@@ -154,7 +144,7 @@ builder.mutationFields((t) => ({
     description: 'Counts a view (once per viewer per 30 minutes; anonymous viewers by client id) and returns the counters.',
     args: { postId: t.arg.id({ required: true }) },
     resolve: async (_r, { postId }, ctx) => {
-      await ctx.services.rateLimits.consume('trackPostView', ctx);
+      await ctx.services.rateLimits.consume('trackPostView', limitSubject(ctx));
       const counts = await ctx.services.posts.trackView(String(postId), viewerKeyOf(ctx), ctx.viewer);
       return { ...counts, ...newEventIdentity() };
     },
@@ -180,26 +170,19 @@ builder.subscriptionFields((t) => ({
     type: PostUpdatedRef,
     description: 'Content and status changes of one post. NOT_FOUND when the post does not exist or the viewer may not see it.',
     args: { postId: t.arg.id({ required: true }) },
-    subscribe: async (_r, { postId }, ctx) => {
-      const id = String(postId);
-      await ctx.services.posts.assertVisible(id, ctx.viewer);
-      return ctx.pubsub.subscribe(topics.postUpdated(id), {
-        filter: (event) => canSeePost({ status: event.status, authorId: event.authorId }, ctx.viewer),
-      });
-    },
+    subscribe: (_r, { postId }, ctx) =>
+      subscribeToPost(ctx, String(postId), topics.postUpdated, { filter: (event, viewer) => canSeePost({ status: event.status, authorId: event.authorId }, viewer) }),
     resolve: (event) => event,
   }),
   postStats: t.field({
     type: PostStatsRef,
     description: 'The counters now, then every change (coalesced: bursts arrive as a few updates with the latest counts).',
     args: { postId: t.arg.id({ required: true }) },
-    subscribe: async (_r, { postId }, ctx) => {
-      const id = String(postId);
-      await ctx.services.posts.assertVisible(id, ctx.viewer);
-      const stream = await ctx.pubsub.subscribe(topics.postStatsChanged(id), { overflow: 'keepLatest' });
-      const initial = { ...(await ctx.services.posts.statsOf(id)), ...newEventIdentity() };
-      return prepend<PostStatsShape>(initial, stream);
-    },
+    subscribe: (_r, { postId }, ctx) =>
+      subscribeToPost<'postStatsChanged', PostStatsShape>(ctx, String(postId), topics.postStatsChanged, {
+        overflow: 'keepLatest',
+        initial: async (id) => ({ ...(await ctx.services.posts.statsOf(id)), ...newEventIdentity() }),
+      }),
     resolve: (event) => event,
   }),
 }));

@@ -1,7 +1,8 @@
 import type { PrismaClient } from '../../data/db.js';
-import { EventScopedLoader } from '../../shared/event-scoped-loader.js';
+import type { EventScopedLoader } from '../../shared/event-scoped-loader.js';
 import { requireText } from '../../shared/text-input.js';
-import { TickBatchLoader } from '../../shared/tick-batch-loader.js';
+import { rowsById } from '../../shared/rows-by-id.js';
+import type { PostAuthors } from '../../data/post-authors.js';
 import type { Post } from '../../generated/prisma/client.js';
 import { badInput, notFound } from '../../shared/errors.js';
 import type { PubSub } from '../../realtime/pubsub.js';
@@ -28,39 +29,55 @@ const CONTENT_MAX = 100_000;
 /** Stats changes per post are published at most this often (the rest coalesce). */
 export const STATS_PUBLISH_INTERVAL_MS = 200;
 
+export interface PostServiceDeps {
+  readonly db: PrismaClient;
+  readonly pubsub: PubSub;
+  /** Told when a post is published or liked (notifications). */
+  readonly sink: PostEventsSink | null;
+  /** Post authors, cached (shared with the comment events extension). */
+  readonly authors: PostAuthors;
+  /**
+   * The row of a post as of one of its events, loaded once for every subscriber of that event (keyed
+   * `<postId>:<eventId>`); the publishing extension primes it with the row it just wrote.
+   */
+  readonly eventRows: EventScopedLoader<Post | null>;
+  readonly onError: (error: unknown, what: string) => void;
+}
+
 export class PostService {
-  private readonly authorCache = new Map<string, string>();
-  private readonly eventLoads = new EventScopedLoader<Post | null>((id) => this.db.post.findUnique({ where: { id } }));
+  private readonly db: PrismaClient;
+  private readonly pubsub: PubSub;
+  private readonly sink: PostEventsSink | null;
+  private readonly onError: (error: unknown, what: string) => void;
   /** Lookups of one tick share a query (a comment list or a fan-out resolving `Comment.post`). */
-  private readonly byId = new TickBatchLoader<Post>((ids) => this.db.post.findMany({ where: { id: { in: ids } } }));
+  private readonly byId = rowsById<Post>((ids) => this.db.post.findMany({ where: { id: { in: ids } } }));
   private readonly stats: PostStatsStore;
   private readonly statsCoalescer: Coalescer<string>;
-  private sink: PostEventsSink | null = null;
   private readonly visibility = new PostVisibilityCache((id) => this.byId.load(id));
-  private readonly visibilityListener: Promise<() => void>;
+  private visibilityListener: Promise<() => void> | null = null;
 
-  constructor(
-    private readonly db: PrismaClient,
-    private readonly pubsub: PubSub,
-    private readonly onError: (error: unknown, what: string) => void,
-  ) {
-    this.stats = new PostStatsStore(db);
+  constructor(private readonly deps: PostServiceDeps) {
+    this.db = deps.db;
+    this.pubsub = deps.pubsub;
+    this.sink = deps.sink;
+    this.onError = deps.onError;
+    this.stats = new PostStatsStore(deps.db);
     this.statsCoalescer = new Coalescer(STATS_PUBLISH_INTERVAL_MS, (postId) => void this.publishStats(postId));
-    // Not awaited: with Redis down at start-up the SUBSCRIBE waits for it; entries expire meanwhile.
-    this.visibilityListener = pubsub.listen(topics.postVisibilityChanged(), (event) => this.visibility.invalidate(event.postId));
-    this.visibilityListener.catch((error: unknown) => onError(error, 'postVisibilityChanged listener'));
   }
 
-  /** Wires the notifications module in (it depends on posts, so it is attached after construction). */
-  attachSink(sink: PostEventsSink): void {
-    this.sink = sink;
+  /** Starts dropping cached visibility when any instance changes a post's status. */
+  start(): void {
+    if (this.visibilityListener) return;
+    // Not awaited: with Redis down at start-up the SUBSCRIBE waits for it; entries expire meanwhile.
+    this.visibilityListener = this.pubsub.listen(topics.postVisibilityChanged(), (event) => this.visibility.invalidate(event.postId));
+    this.visibilityListener.catch((error: unknown) => this.onError(error, 'postVisibilityChanged listener'));
   }
 
   async create(viewer: Viewer, input: PostInput): Promise<Post> {
     const title = requireText(input.title, 'title', TITLE_MAX);
     const content = requireText(input.content, 'content', CONTENT_MAX);
     const post = await this.db.post.create({ data: { authorId: viewer.id, title, content } });
-    this.authorCache.set(post.id, post.authorId);
+    this.deps.authors.remember(post.id, post.authorId);
     return post;
   }
 
@@ -128,24 +145,12 @@ export class PostService {
    * subscribers costs one query, not 5,000).
    */
   loadForEvent(postId: string, eventId: string): Promise<Post | null> {
-    return this.eventLoads.get(`${postId}:${eventId}`, postId);
-  }
-
-  /** The row a write of this instance just published `eventId` for: its local subscribers need no query. */
-  rememberForEvent(row: Post, eventId: string): void {
-    this.eventLoads.prime(`${row.id}:${eventId}`, row);
+    return this.deps.eventRows.get(`${postId}:${eventId}`, postId);
   }
 
   /** Author id of a post (cached: it never changes), or null when the post does not exist. */
   async authorIdOf(postId: string): Promise<string | null> {
-    const cached = this.authorCache.get(postId);
-    if (cached) return cached;
-    if (!isUuid(postId)) return null;
-    const post = await this.db.post.findUnique({ where: { id: postId }, select: { authorId: true } });
-    if (!post) return null;
-    if (this.authorCache.size > 100_000) this.authorCache.clear();
-    this.authorCache.set(postId, post.authorId);
-    return post.authorId;
+    return isUuid(postId) ? this.deps.authors.of(postId) : null;
   }
 
   async statsOf(postId: string): Promise<PostCounts> {
@@ -190,7 +195,8 @@ export class PostService {
 
   stop(): void {
     this.statsCoalescer.clear();
-    void this.visibilityListener.then((unsubscribe) => unsubscribe(), () => undefined);
+    void this.visibilityListener?.then((unsubscribe) => unsubscribe(), () => undefined);
+    this.visibilityListener = null;
   }
 
   private async publishStats(postId: string): Promise<void> {

@@ -16,6 +16,7 @@ export const UserRef = builder.objectRef<User>('User').implement({
     email: t.string({
       nullable: true,
       description: 'Only visible to the user themself and to staff.',
+      viewerDependent: true,
       resolve: (user, _args, ctx) => (ctx.viewer && (ctx.viewer.id === user.id || ctx.viewer.role === 'STAFF') ? user.email : null),
     }),
     createdAt: t.field({ type: 'DateTime', resolve: (user) => user.createdAt }),
@@ -27,6 +28,7 @@ builder.queryField('me', (t) =>
     type: UserRef,
     nullable: true,
     description: 'The logged-in user, or null without a token.',
+    viewerDependent: true,
     resolve: (_root, _args, ctx) => (ctx.viewer ? ctx.services.users.byId(ctx.viewer.id) : null),
   }),
 );

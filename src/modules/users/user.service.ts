@@ -2,14 +2,14 @@ import type { PrismaClient } from '../../data/db.js';
 import type { User } from '../../generated/prisma/client.js';
 import type { Role } from '../../generated/prisma/enums.js';
 import { notFound } from '../../shared/errors.js';
-import { TickBatchLoader } from '../../shared/tick-batch-loader.js';
+import { rowsById } from '../../shared/rows-by-id.js';
 
 /** Users by id (batched per tick), by email, and role changes. */
 export class UserService {
-  private readonly users: TickBatchLoader<User>;
+  private readonly users: ReturnType<typeof rowsById<User>>;
 
   constructor(private readonly db: PrismaClient) {
-    this.users = new TickBatchLoader((ids) => this.db.user.findMany({ where: { id: { in: ids } } }));
+    this.users = rowsById<User>((ids) => this.db.user.findMany({ where: { id: { in: ids } } }));
   }
 
   /** Lookups made in the same tick share one query. */

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Services } from '../../services.js';
+import type { HealthReport } from '../../modules/health/health.service.js';
 
 /**
  * HTTP probes for load balancers and orchestrators: `/health` is liveness (the process answers),
  * `/ready` is readiness (database and Redis reachable; 503 otherwise). Returns true when handled.
  */
-export async function handleProbe(req: IncomingMessage, res: ServerResponse, services: Services): Promise<boolean> {
+export async function handleProbe(req: IncomingMessage, res: ServerResponse, report: () => Promise<HealthReport>): Promise<boolean> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   const path = (req.url ?? '/').split('?')[0];
   if (path === '/health') {
@@ -13,8 +13,8 @@ export async function handleProbe(req: IncomingMessage, res: ServerResponse, ser
     return true;
   }
   if (path === '/ready') {
-    const report = await services.health.report();
-    send(res, report.status === 'OK' ? 200 : 503, report);
+    const health = await report();
+    send(res, health.status === 'OK' ? 200 : 503, health);
     return true;
   }
   return false;

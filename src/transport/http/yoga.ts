@@ -4,7 +4,7 @@ import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { Config } from '../../shared/config.js';
 import type { Context } from '../../graphql/context.js';
-import { maskError } from '../../graphql/mask-error.js';
+import { pipelinePlugins } from '../../graphql/pipeline.js';
 import type { YogaServerContext } from '../context-factory.js';
 import type { Plugin } from 'graphql-yoga';
 
@@ -15,6 +15,7 @@ export interface YogaDeps {
   readonly config: Config;
   readonly logger: Logger;
   readonly context: (initial: YogaServerContext) => Promise<Context>;
+  /** Plugins beyond the shared pipeline (graphql/pipeline.ts), which every transport runs. */
   readonly plugins?: Plugin<Record<string, unknown>>[];
 }
 
@@ -23,7 +24,6 @@ export interface YogaDeps {
  * WebSocket operation. GraphiQL is rendered with its assets inlined, so it works offline.
  */
 export function createHeraldYoga(deps: YogaDeps): HeraldYoga {
-  const isDev = deps.config.env !== 'production';
   return createYoga<YogaServerContext, Context>({
     schema: deps.schema,
     graphqlEndpoint: '/graphql',
@@ -32,7 +32,9 @@ export function createHeraldYoga(deps: YogaDeps): HeraldYoga {
     context: (initial) => deps.context(initial),
     graphiql: { title: 'Herald', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
     renderGraphiQL,
-    maskedErrors: { maskError: (error, message) => maskError(error, message, isDev) },
+    // Masking is the pipeline's own (graphql/plugins/mask-errors.ts): Yoga's would also wrap every
+    // subscription stream to mask per subscriber, which SharedExecution does once per shared result.
+    maskedErrors: false,
     cors: deps.config.allowedOrigins
       ? { origin: [...deps.config.allowedOrigins], credentials: true, allowedHeaders: ['authorization', 'content-type', 'x-client-id'] }
       : undefined,
@@ -48,7 +50,7 @@ export function createHeraldYoga(deps: YogaDeps): HeraldYoga {
         else deps.logger.error(text);
       },
     },
-    plugins: deps.plugins ?? [],
+    plugins: [...pipelinePlugins(deps.config, deps.logger), ...(deps.plugins ?? [])],
   });
 }
 

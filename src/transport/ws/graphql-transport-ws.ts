@@ -1,100 +1,181 @@
-import type { IncomingMessage } from 'node:http';
-import type { WebSocket, WebSocketServer } from 'ws';
-import { CloseCode as ProtocolCloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
+import type { GraphQLError } from 'graphql';
+import { CloseCode as ProtocolCloseCode, MessageType, parseMessage, stringifyMessage, type Message } from 'graphql-ws';
 import type { Logger } from 'pino';
+import type { DeliveredResult } from '../../graphql/delivery/delivered-result.js';
+import { TokenError } from '../../modules/auth/tokens.js';
+import type { Viewer } from '../../modules/auth/viewer.js';
+import type { Connection } from '../../modules/connections/connection.js';
+import type { ConnectionRegistry } from '../../modules/connections/connection-registry.js';
+import { CloseCode } from '../../shared/close-codes.js';
+import type { Authenticate } from '../context-factory.js';
+import { clientIdFrom, tokenFrom } from './connection-params.js';
+import type { OperationRunner, OperationSink } from './operation-runner.js';
+import type { ProtocolSession, SocketChannel } from './socket-channel.js';
 
-/** What graphql-ws hands our hooks as `ctx.extra`; `request` is dropped once the connection is admitted. */
-export interface SocketExtra {
-  readonly socket: WebSocket;
-  request: IncomingMessage | undefined;
-}
-
-export interface GraphQLWsBinding<E extends SocketExtra> {
+export interface GraphQLTransportWsDeps {
+  readonly runner: OperationRunner;
+  readonly connections: ConnectionRegistry;
+  readonly authenticate: Authenticate;
+  /** `connection_init` must arrive within this (4408). */
+  readonly initTimeoutMs: number;
+  readonly instanceId: string;
   readonly logger: Logger;
-  /** The `extra` graphql-ws hands the hooks of this socket. */
-  extraFor(socket: WebSocket, request: IncomingMessage): E;
-  /** Every message received, before graphql-ws handles it (activity tracking). */
-  received?(extra: E): void;
 }
-
-/** graphql-ws's own default, which it applies when the option is left out. */
-const DEFAULT_INIT_WAIT_MS = 3000;
 
 /**
- * graphql-ws's protocol server on `ws` sockets, in place of `graphql-ws/use/ws`. That adapter awaits each
- * message inside an async listener, and the subscribe handler only returns when its subscription ends,
- * so every running subscription kept its raw message Buffer, a second suspended frame and two `once`
- * wrappers alive (about 0.7 KB each). Here the listener is synchronous and keeps nothing. graphql-ws
- * also kept its fired init-wait timer for the socket's life; this one is dropped once `connection_init`
- * arrives. Keep-alive is ours (keep-alive.ts: one timer for all sockets).
+ * The `graphql-transport-ws` protocol (the graphql-ws library's; its message parser and types are
+ * used here) over one socket. The protocol is ours to run rather than graphql-ws's `makeServer`
+ * because the operation lifecycle is shared with the other protocols (OperationRunner and
+ * ConnectionRegistry own it), ids are registered before anything is awaited (a re-used id cannot run
+ * twice), and results are pushed, not pulled. Close codes are graphql-ws's own plus Herald's (README).
  */
-export function serveGraphQLWs<E extends SocketExtra>(
-  options: ServerOptions<Record<string, unknown> | undefined, E>,
-  wss: WebSocketServer,
-  binding: GraphQLWsBinding<E>,
-): void {
-  const { logger, extraFor, received } = binding;
-  const initWaitMs = options.connectionInitWaitTimeout ?? DEFAULT_INIT_WAIT_MS;
-  const awaitingInit = new Map<WebSocket, NodeJS.Timeout>();
-  const initReceived = (socket: WebSocket) => {
-    clearTimeout(awaitingInit.get(socket));
-    awaitingInit.delete(socket);
-  };
-  const server = makeServer<Record<string, unknown> | undefined, E>({
-    ...options,
-    connectionInitWaitTimeout: 0,
-    onConnect: (ctx) => {
-      initReceived(ctx.extra.socket);
-      return options.onConnect?.(ctx);
-    },
-  });
-  wss.options.handleProtocols = handleProtocols;
-  wss.on('error', (error) => {
-    logger.error({ err: error }, 'websocket server error');
-    for (const socket of wss.clients) socket.close(ProtocolCloseCode.InternalServerError, 'Internal server error');
-  });
-  wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
-    const failed = (error: unknown) => {
-      logger.error({ err: error }, 'websocket message handling failed');
-      socket.close(ProtocolCloseCode.InternalServerError, 'Internal server error');
-    };
-    // A frame `ws` rejects (too big: 1009, malformed: 1002) is the client's fault, and `ws` has already
-    // started the close with the right code; only a socket-level failure is worth more than a debug line.
-    socket.on('error', (error: Error & { code?: string }) => {
-      if (error.code?.startsWith('WS_ERR_')) logger.debug({ err: error }, 'websocket protocol error from client');
-      else logger.warn({ err: error }, 'websocket socket error');
-    });
-    if (initWaitMs > 0 && Number.isFinite(initWaitMs)) {
-      awaitingInit.set(
-        socket,
-        setTimeout(() => {
-          awaitingInit.delete(socket);
-          socket.close(ProtocolCloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
-        }, initWaitMs),
-      );
+export function graphqlTransportWs(deps: GraphQLTransportWsDeps): (channel: SocketChannel) => ProtocolSession {
+  return (channel) => new GraphQLTransportWsSession(channel, deps);
+}
+
+class GraphQLTransportWsSession implements ProtocolSession {
+  private initReceived = false;
+  private connection: Connection | null = null;
+  private ended: { code: number; reason: string } | null = null;
+  private initTimer: NodeJS.Timeout | null;
+
+  constructor(
+    private readonly channel: SocketChannel,
+    private readonly deps: GraphQLTransportWsDeps,
+  ) {
+    this.initTimer =
+      deps.initTimeoutMs > 0 && Number.isFinite(deps.initTimeoutMs)
+        ? setTimeout(() => {
+            this.initTimer = null;
+            if (!this.initReceived) channel.close(ProtocolCloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+          }, deps.initTimeoutMs)
+        : null;
+  }
+
+  received(data: string): void {
+    this.connection?.touch();
+    let message: Message;
+    try {
+      message = parseMessage(data);
+    } catch {
+      this.channel.close(ProtocolCloseCode.BadRequest, 'Invalid message received');
+      return;
     }
-    const extra = extraFor(socket, request);
-    const closed = server.opened(
-      {
-        protocol: socket.protocol,
-        send: (data) =>
-          new Promise<void>((resolve, reject) => {
-            if (socket.readyState !== socket.OPEN) return resolve();
-            socket.send(data, (error) => (error ? reject(error) : resolve()));
-          }),
-        close: (code, reason) => socket.close(code, reason),
-        onMessage: (handle) => {
-          socket.on('message', (data) => {
-            received?.(extra);
-            handle(String(data)).catch(failed);
-          });
-        },
-      },
-      extra,
-    );
-    socket.on('close', (code, reason) => {
-      initReceived(socket);
-      closed(code, String(reason)).catch((error: unknown) => logger.warn({ err: error }, 'websocket close handling failed'));
+    switch (message.type) {
+      case MessageType.ConnectionInit:
+        if (this.initReceived) {
+          this.channel.close(ProtocolCloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
+          return;
+        }
+        this.initReceived = true;
+        this.clearInitTimer();
+        this.init(message.payload).catch((error: unknown) => {
+          this.deps.logger.error({ err: error }, 'websocket connection_init failed');
+          this.channel.close(ProtocolCloseCode.InternalServerError, 'Internal server error');
+        });
+        return;
+      case MessageType.Ping:
+        this.channel.send(stringifyMessage(message.payload ? { type: MessageType.Pong, payload: message.payload } : { type: MessageType.Pong }));
+        return;
+      case MessageType.Pong:
+        return;
+      case MessageType.Subscribe: {
+        const connection = this.connection;
+        if (!connection) {
+          this.channel.close(ProtocolCloseCode.Unauthorized, 'Unauthorized');
+          return;
+        }
+        const started = this.deps.runner.start(connection, message.id, message.payload, new NextFrames(this.channel, message.id));
+        if (started === 'duplicate') this.channel.close(ProtocolCloseCode.SubscriberAlreadyExists, `Subscriber for ${message.id} already exists`);
+        return;
+      }
+      case MessageType.Complete:
+        if (this.connection) this.deps.runner.stop(this.connection, message.id);
+        return;
+      default:
+        this.channel.close(ProtocolCloseCode.BadRequest, `Unexpected message of type ${message.type} received`);
+    }
+  }
+
+  heard(): void {
+    this.connection?.touch();
+  }
+
+  closed(code: number, reason: string): void {
+    this.clearInitTimer();
+    this.ended = { code, reason };
+    const connection = this.connection;
+    this.connection = null;
+    if (connection) void this.deps.connections.closed(connection, code, reason).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'connection close handling failed'));
+  }
+
+  private async init(params: Record<string, unknown> | undefined): Promise<void> {
+    const token = tokenFrom(params, this.channel.upgrade.url);
+    let viewer: Viewer | null = null;
+    if (token) {
+      try {
+        viewer = await this.deps.authenticate(token);
+      } catch (error) {
+        const reason = error instanceof TokenError ? error.message : 'Authentication failed';
+        if (!(error instanceof TokenError)) this.deps.logger.warn({ err: error }, 'websocket authentication error');
+        this.deps.connections.refused(CloseCode.Forbidden, reason);
+        this.channel.close(CloseCode.Forbidden, reason);
+        return;
+      }
+    }
+    if (this.endedWith()) return;
+    const { ip, userAgent } = this.channel.upgrade;
+    const opened = await this.deps.connections.open({
+      protocol: 'graphql-transport-ws',
+      origin: { ip, userAgent, clientId: clientIdFrom(params) },
+      viewer,
+      link: this.channel,
     });
-  });
+    if (!('id' in opened)) {
+      this.channel.close(opened.code, opened.reason);
+      return;
+    }
+    const ended = this.endedWith();
+    if (ended) {
+      // The socket went while it was being admitted: finalise it now (its close was not seen as a connection's).
+      await this.deps.connections.closed(opened, ended.code, ended.reason);
+      return;
+    }
+    this.connection = opened;
+    this.channel.send(stringifyMessage({ type: MessageType.ConnectionAck, payload: { connectionId: opened.id, instanceId: this.deps.instanceId } }));
+  }
+
+  /** How the socket closed, null while open (a method: a field read would stay narrowed across awaits). */
+  private endedWith(): { code: number; reason: string } | null {
+    return this.ended;
+  }
+
+  private clearInitTimer(): void {
+    if (this.initTimer) clearTimeout(this.initTimer);
+    this.initTimer = null;
+  }
+}
+
+/** Frames one operation's outcome as graphql-transport-ws messages (one small object per operation, no closures). */
+class NextFrames implements OperationSink {
+  private readonly prefix: string;
+
+  constructor(
+    private readonly channel: SocketChannel,
+    private readonly id: string,
+  ) {
+    this.prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  }
+
+  next(result: DeliveredResult): PromiseLike<unknown> | undefined {
+    return this.channel.send(this.prefix + result.json + '}');
+  }
+
+  error(errors: readonly GraphQLError[]): void {
+    this.channel.send(stringifyMessage({ id: this.id, type: MessageType.Error, payload: errors.map((error) => error.toJSON()) }));
+  }
+
+  complete(): void {
+    this.channel.send(stringifyMessage({ id: this.id, type: MessageType.Complete }));
+  }
 }

@@ -1,5 +1,5 @@
 import type { RedisClient } from '../../realtime/redis-connection.js';
-import type { TypingExpiry, TypingStartResult, TypingStopResult, TypingStore } from './typing-store.js';
+import type { TypingExpiry, TypingStartResult, TypingStopResult, TypingStore } from './typing.store.js';
 
 // Scripts read Redis's own clock (TIME), so instances with skewed clocks still agree on who has expired.
 const NOW = `local t = redis.call('TIME')
@@ -63,7 +63,7 @@ const SWEEP_BATCH = 500;
 export class RedisTypingStore implements TypingStore {
   private readonly postKeyPrefix: string;
   private readonly dueKey: string;
-  private readonly sweeper: NodeJS.Timeout;
+  private sweeper: NodeJS.Timeout | null = null;
   private sweeping = false;
   private listener: ((expiry: TypingExpiry) => void) | null = null;
 
@@ -75,8 +75,6 @@ export class RedisTypingStore implements TypingStore {
   ) {
     this.postKeyPrefix = `${prefix}{typing}:post:`;
     this.dueKey = `${prefix}{typing}:due`;
-    this.sweeper = setInterval(() => void this.sweep(), sweepIntervalMs(ttlMs));
-    this.sweeper.unref();
   }
 
   async start(postId: string, userId: string): Promise<TypingStartResult> {
@@ -94,12 +92,17 @@ export class RedisTypingStore implements TypingStore {
     return [...ids].sort();
   }
 
+  /** Sets the listener and starts sweeping (a store nobody listens to needs no timer). */
   onExpired(listener: (expiry: TypingExpiry) => void): void {
     this.listener = listener;
+    if (this.sweeper) return;
+    this.sweeper = setInterval(() => void this.sweep(), sweepIntervalMs(this.ttlMs));
+    this.sweeper.unref();
   }
 
   close(): void {
-    clearInterval(this.sweeper);
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
   }
 
   /** Claims and reports expired entries; public so tests can drive it. */

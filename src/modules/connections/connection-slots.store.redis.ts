@@ -1,19 +1,6 @@
 import { Cluster } from 'ioredis';
 import type { RedisClient } from '../../realtime/redis-connection.js';
-
-/**
- * Per-user connection slots, the `WS_MAX_CONNECTIONS_PER_USER` cap. Each slot carries an expiry that
- * the owning instance refreshes on every heartbeat; a crashed instance stops refreshing, so its slots
- * lapse after `ttlMs` and the user is never locked out.
- */
-export interface ConnectionSlots {
-  /** Takes a slot for `connectionId`; false when the user already holds `max` live slots. */
-  acquire(userId: string, connectionId: string, max: number): Promise<boolean>;
-  /** Frees a slot at once (the connection closed). */
-  release(userId: string, connectionId: string): Promise<void>;
-  /** Pushes the expiry of these live slots forward (called by this instance's heartbeat). */
-  refresh(slots: readonly { userId: string; connectionId: string }[]): Promise<void>;
-}
+import type { ConnectionSlots } from './connection-slots.store.js';
 
 /**
  * Atomic check-and-add on a sorted set per user (member = connection id, score = expiry in ms):
@@ -95,36 +82,4 @@ const REFRESH_USERS_PER_PIPELINE = 1000;
 function firstFailure(replies: [Error | null, unknown][] | null): void {
   const failed = replies?.find(([error]) => error !== null);
   if (failed) throw failed[0];
-}
-
-/** One process: a map of users to their slots' expiries. */
-export class MemoryConnectionSlots implements ConnectionSlots {
-  private readonly slots = new Map<string, Map<string, number>>();
-
-  constructor(private readonly ttlMs: number) {}
-
-  async acquire(userId: string, connectionId: string, max: number): Promise<boolean> {
-    const now = Date.now();
-    const mine = this.slots.get(userId) ?? new Map<string, number>();
-    // Lapsed slots only matter at the cap: sweeping on every acquire made a user's connections O(n²).
-    if (!mine.has(connectionId) && mine.size >= max) {
-      for (const [id, expiry] of mine) if (expiry <= now) mine.delete(id);
-      if (mine.size >= max) return false;
-    }
-    mine.set(connectionId, now + this.ttlMs);
-    this.slots.set(userId, mine);
-    return true;
-  }
-
-  async release(userId: string, connectionId: string): Promise<void> {
-    const mine = this.slots.get(userId);
-    if (!mine) return;
-    mine.delete(connectionId);
-    if (mine.size === 0) this.slots.delete(userId);
-  }
-
-  async refresh(slots: readonly { userId: string; connectionId: string }[]): Promise<void> {
-    const expiry = Date.now() + this.ttlMs;
-    for (const { userId, connectionId } of slots) this.slots.get(userId)?.set(connectionId, expiry);
-  }
 }

@@ -1,4 +1,4 @@
-import type { TypingExpiry, TypingStartResult, TypingStopResult, TypingStore } from './typing-store.js';
+import type { TypingExpiry, TypingStartResult, TypingStopResult, TypingStore } from './typing.store.js';
 
 /** Typing state of a single instance: one timer per typist, so expiry is exact. */
 export class MemoryTypingStore implements TypingStore {

@@ -28,7 +28,7 @@ export interface TypingStore {
   /** Users typing on the post now, ordered by user id. */
   list(postId: string): Promise<string[]>;
   /**
-   * Sets the one listener told about expired entries. Each expiry is reported exactly once across all
+   * Sets the one listener told about expired entries (and starts whatever timer finds them). Each expiry is reported exactly once across all
    * instances sharing the store, so exactly one `isTyping: false` event is published for it.
    */
   onExpired(listener: (expiry: TypingExpiry) => void): void;

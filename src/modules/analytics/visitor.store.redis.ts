@@ -1,5 +1,5 @@
 import type { RedisClient } from '../../realtime/redis-connection.js';
-import type { VisitorStore } from './live-visitors.js';
+import type { VisitorStore } from './visitor.store.js';
 
 /**
  * Live visitors shared by every instance: one sorted set, member = visitor id, score = last-seen time

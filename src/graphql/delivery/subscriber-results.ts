@@ -1,0 +1,86 @@
+import type { ExecutionResult } from 'graphql';
+import { EventStream } from '../../realtime/event-stream.js';
+import { DeliveredResult, type ResultSink } from './delivered-result.js';
+import { PendingResult } from './pending-result.js';
+
+/** One event's shared result: there already, or still executing. */
+export type SharedOutcome = DeliveredResult | PendingResult;
+
+/**
+ * The results of one subscriber: its own source events (its bounded, filtered stream), each executed
+ * once per shape and shared. Pulled like any async iterator (Yoga's SSE, or a WebSocket operation whose
+ * pipeline wraps results), or piped to a sink with `pipeTo` (push: no iterator step, promise or
+ * serialisation per subscriber and event while the client keeps up).
+ */
+export class SubscriberResults implements AsyncIterableIterator<ExecutionResult> {
+  private piped = false;
+
+  constructor(
+    private readonly source: AsyncIterator<unknown>,
+    /** Executes (or joins the shared execution of) one source event. */
+    private readonly run: (event: unknown) => SharedOutcome,
+    /** Masks a stream failure for a puller (push sinks get the error itself: they act on its kind). */
+    private readonly mask: (error: unknown) => Error,
+  ) {}
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    try {
+      const step = await this.source.next();
+      if (step.done) return { value: undefined, done: true };
+      const outcome = this.run(step.value);
+      const delivered = outcome instanceof DeliveredResult ? outcome : await outcome.promise;
+      return { value: delivered.result, done: false };
+    } catch (error) {
+      throw this.mask(error);
+    }
+  }
+
+  /**
+   * Hands every result to `sink` as its event arrives, until the stream ends (`sink.end`) or `return()`
+   * stops it. Backpressure: while a `sink.next` promise is pending, events wait in the subscriber's stream.
+   */
+  pipeTo(sink: ResultSink): void {
+    if (this.piped) throw new Error('SubscriberResults already piped');
+    this.piped = true;
+    if (this.source instanceof EventStream) {
+      (this.source as EventStream<unknown>).pipeTo({
+        deliver: (event) => {
+          const outcome = this.run(event);
+          return outcome instanceof DeliveredResult ? sink.next(outcome) : outcome.deliverTo(sink);
+        },
+        end: (error) => sink.end(error),
+      });
+      return;
+    }
+    void this.pump(sink);
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    await this.source.return?.();
+    return { value: undefined, done: true };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<ExecutionResult>> {
+    if (this.source.throw) await this.source.throw(error);
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<ExecutionResult> {
+    return this;
+  }
+
+  /** Push over a source that is not an EventStream: pull it here, one event at a time. */
+  private async pump(sink: ResultSink): Promise<void> {
+    try {
+      for (;;) {
+        const step = await this.source.next();
+        if (step.done) break;
+        const outcome = this.run(step.value);
+        await (outcome instanceof DeliveredResult ? sink.next(outcome) : outcome.deliverTo(sink));
+      }
+      sink.end(null);
+    } catch (error) {
+      sink.end(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+}

@@ -1,0 +1,107 @@
+import type { Viewer } from '../auth/viewer.js';
+import type { RequestOrigin } from '../../shared/request-origin.js';
+import type { OperationRate } from './operation-limits.js';
+
+/**
+ * What a transport hands over for each socket: the only way this module reaches it. Closing starts
+ * the close handshake; the transport reports the end through `ConnectionRegistry.closed`.
+ */
+export interface ConnectionLink {
+  close(code: number, reason: string): void;
+}
+
+/** The WebSocket protocol a connection speaks. */
+export type ConnectionProtocol = 'graphql-transport-ws' | 'graphql-ws' | 'legacy-endpoint';
+
+/**
+ * One operation of a connection, under the protocol's id, from the moment its message arrived until
+ * it ends (client `complete`, finished, refused, or the connection closed). An ended operation delivers
+ * nothing more: whoever runs it registers its stop with `onEnd` and checks `ended` after each await.
+ */
+export class ConnectionOperation {
+  private stops: (() => void)[] | null = [];
+  /** The root field while it runs as a subscription (counted against the per-connection limit). */
+  subscriptionField: string | null = null;
+
+  constructor(
+    readonly id: string,
+    private readonly ended: (operation: ConnectionOperation) => void,
+  ) {}
+
+  get isEnded(): boolean {
+    return this.stops === null;
+  }
+
+  /** Registers what stops its delivery; runs it at once when the operation has already ended. */
+  onEnd(stop: () => void): void {
+    if (this.stops) this.stops.push(stop);
+    else stop();
+  }
+
+  /** Ends it (idempotent): its id is free again and every registered stop runs. */
+  end(): void {
+    const stops = this.stops;
+    if (!stops) return;
+    this.stops = null;
+    this.ended(this);
+    for (const stop of stops) stop();
+  }
+}
+
+/**
+ * One WebSocket connection: who it is (changed only by ConnectionRegistry, which owns its lifecycle),
+ * where it came from, when it was last heard from, and its running operations. Transports hold it as a
+ * handle: they report activity with `touch()` and ask the registry for everything else.
+ */
+export class Connection {
+  private currentViewer: Viewer | null;
+  /** Last message or pong (ms); the idle timeout and `lastSeenAt` read it. */
+  lastActivityAt: number;
+  /** Running operations by protocol id. */
+  readonly operations = new Map<string, ConnectionOperation>();
+
+  constructor(
+    readonly id: string,
+    readonly protocol: ConnectionProtocol,
+    readonly origin: RequestOrigin,
+    viewer: Viewer | null,
+    private readonly link: ConnectionLink,
+    readonly rate: OperationRate,
+    readonly openedAt = Date.now(),
+  ) {
+    this.currentViewer = viewer;
+    this.lastActivityAt = openedAt;
+  }
+
+  /** The user this connection acts for (its token, or the first per-operation token it adopted). */
+  get viewer(): Viewer | null {
+    return this.currentViewer;
+  }
+
+  /** The client was heard from (a message or a pong). */
+  touch(at = Date.now()): void {
+    this.lastActivityAt = at;
+  }
+
+  /** When the client was last heard from, null when never since it connected. */
+  get lastHeardFrom(): number | null {
+    return this.lastActivityAt > this.openedAt ? this.lastActivityAt : null;
+  }
+
+  /** Running subscriptions (operations started as one and not ended). */
+  get subscriptionCount(): number {
+    let count = 0;
+    for (const operation of this.operations.values()) if (operation.subscriptionField !== null) count++;
+    return count;
+  }
+
+  /** Starts the close handshake with this code; the registry finalises once the transport reports it closed. */
+  close(code: number, reason: string): void {
+    this.link.close(code, reason);
+  }
+
+  /** ConnectionRegistry only: the connection now acts for `viewer` (adopted or renewed identity). */
+  assume(viewer: Viewer): void {
+    this.currentViewer = viewer;
+  }
+}
