@@ -295,6 +295,7 @@ export class ConnectionRegistry {
     const now = Date.now();
     const silentSince = now - this.deps.settings.connectionTimeoutMs;
     for (const connection of this.live.values()) {
+      if (connection.closing) continue;
       if (connection.viewer && connection.viewer.tokenExpiresAt <= now) connection.close(CloseCode.Forbidden, 'Access token expired');
       else if (connection.lastActivityAt < silentSince) connection.close(CloseCode.IdleTimeout, 'Idle timeout');
     }

@@ -59,6 +59,8 @@ export class Connection {
   lastActivityAt: number;
   /** Running operations by protocol id. */
   readonly operations = new Map<string, ConnectionOperation>();
+  /** A close was asked for (the handshake may still be running); asked once. */
+  closing = false;
 
   constructor(
     readonly id: string,
@@ -97,6 +99,8 @@ export class Connection {
 
   /** Starts the close handshake with this code; the registry finalises once the transport reports it closed. */
   close(code: number, reason: string): void {
+    if (this.closing) return;
+    this.closing = true;
     this.link.close(code, reason);
   }
 

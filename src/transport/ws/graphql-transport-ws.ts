@@ -9,11 +9,11 @@ import type { ConnectionRegistry } from '../../modules/connections/connection-re
 import { CloseCode } from '../../shared/close-codes.js';
 import type { Authenticate } from '../context-factory.js';
 import { clientIdFrom, tokenFrom } from './connection-params.js';
-import type { OperationRunner, OperationSink } from './operation-runner.js';
+import type { OperationSink, Operations } from './operation-runner.js';
 import type { ProtocolSession, SocketChannel } from './socket-channel.js';
 
 export interface GraphQLTransportWsDeps {
-  readonly runner: OperationRunner;
+  readonly runner: Operations;
   readonly connections: ConnectionRegistry;
   readonly authenticate: Authenticate;
   /** `connection_init` must arrive within this (4408). */

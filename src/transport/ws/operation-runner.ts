@@ -44,6 +44,13 @@ export interface OperationRunnerDeps {
   readonly logger: Logger;
 }
 
+/** What a protocol adapter asks of the runner (OperationRunner; a fake in adapter unit tests). */
+export interface Operations {
+  start(connection: Connection, id: string, payload: OperationPayload, sink: OperationSink): 'duplicate' | undefined;
+  /** The client completed `id`: it ends at once and delivers nothing more. */
+  stop(connection: Connection, id: string): void;
+}
+
 /** Root fields an anonymous connection may run when WS_JWT_AUTH_REQUIRED is true. */
 const PUBLIC_ROOT_FIELDS: ReadonlySet<string> = new Set(['health', '__typename']);
 
@@ -54,13 +61,9 @@ const PUBLIC_ROOT_FIELDS: ReadonlySet<string> = new Set(['health', '__typename']
  * An operation id is registered the moment its message arrives, so one id is one operation at a time,
  * and a completed operation (or a closed connection) delivers nothing more.
  */
-export class OperationRunner {
+export class OperationRunner implements Operations {
   constructor(private readonly deps: OperationRunnerDeps) {}
 
-  /**
-   * Starts `payload` as operation `id` of `connection`. Returns 'duplicate' when the id is already
-   * running (the protocol decides what that means); otherwise the outcome goes to `sink`.
-   */
   start(connection: Connection, id: string, payload: OperationPayload, sink: OperationSink): 'duplicate' | undefined {
     const begun = this.deps.connections.begin(connection, id);
     if ('duplicate' in begun) return 'duplicate';
@@ -76,7 +79,6 @@ export class OperationRunner {
     return undefined;
   }
 
-  /** The client completed `id`: it ends at once and delivers nothing more. */
   stop(connection: Connection, id: string): void {
     connection.operations.get(id)?.end();
   }
