@@ -1,5 +1,4 @@
 import { ConfigError, loadConfig } from './shared/config.js';
-import { buildApp } from './app.js';
 
 /** Entry point: config → app → listen; SIGTERM/SIGINT drain gracefully, bounded so the process always exits. */
 async function main(): Promise<void> {
@@ -13,6 +12,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // Loaded after the configuration is known to be valid, so a bad one is reported without loading the server.
+  const { buildApp } = await import('./app.js');
   const app = buildApp(config);
   try {
     await app.start();
