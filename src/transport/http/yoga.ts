@@ -7,6 +7,10 @@ import type { Context } from '../../graphql/context.js';
 import { maskError } from '../../graphql/mask-error.js';
 import type { YogaServerContext } from '../context-factory.js';
 import type { Plugin } from 'graphql-yoga';
+import { nulGuardPlugin } from '../../graphql/plugins/nul-guard.js';
+import { disableIntrospectionPlugin } from '../../graphql/plugins/introspection.js';
+import { hideFieldSuggestionsPlugin } from '../../graphql/plugins/field-suggestions.js';
+import { isOriginAllowed } from '../origin.js';
 
 export type HeraldYoga = YogaServerInstance<YogaServerContext, Context>;
 
@@ -21,6 +25,8 @@ export interface YogaDeps {
 /**
  * The one envelop pipeline: HTTP GET/POST, SSE subscriptions, and (through `getEnveloped`) every
  * WebSocket operation. GraphiQL is rendered with its assets inlined, so it works offline.
+ * The guards every operation passes whatever its transport (NUL input, introspection and suggestions
+ * as configured) come first, in front of the plugins the caller adds.
  */
 export function createHeraldYoga(deps: YogaDeps): HeraldYoga {
   const isDev = deps.config.env !== 'production';
@@ -30,12 +36,10 @@ export function createHeraldYoga(deps: YogaDeps): HeraldYoga {
     healthCheckEndpoint: '/__yoga_health',
     landingPage: false,
     context: (initial) => deps.context(initial),
-    graphiql: { title: 'Herald', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
+    graphiql: deps.config.graphiql ? { title: 'Herald', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY } : false,
     renderGraphiQL,
     maskedErrors: { maskError: (error, message) => maskError(error, message, isDev) },
-    cors: deps.config.allowedOrigins
-      ? { origin: [...deps.config.allowedOrigins], credentials: true, allowedHeaders: ['authorization', 'content-type', 'x-client-id'] }
-      : undefined,
+    cors: corsFor(deps.config.allowedOrigins),
     logging: {
       debug: (...args) => deps.logger.debug(args.map(String).join(' ')),
       info: (...args) => deps.logger.info(args.map(String).join(' ')),
@@ -48,8 +52,36 @@ export function createHeraldYoga(deps: YogaDeps): HeraldYoga {
         else deps.logger.error(text);
       },
     },
-    plugins: deps.plugins ?? [],
+    plugins: [...guardPlugins(deps.config), ...(deps.plugins ?? [])],
   });
+}
+
+/** Checks on every operation of every transport, decided by configuration alone. */
+function guardPlugins(config: Config): Plugin<Record<string, unknown>>[] {
+  const plugins = [nulGuardPlugin()];
+  if (!config.graphqlIntrospection) plugins.push(disableIntrospectionPlugin());
+  if (!config.graphqlFieldSuggestions) plugins.push(hideFieldSuggestionsPlugin());
+  return plugins;
+}
+
+type CorsSetting = NonNullable<Parameters<typeof createYoga>[0]['cors']>;
+const CORS_HEADERS = ['authorization', 'content-type', 'x-client-id'];
+
+/**
+ * With ALLOWED_ORIGINS, only a listed Origin gets CORS headers (credentials included); any other Origin,
+ * `null` among them (sandboxed iframes, `file:` pages, some redirects), gets none, so its browser refuses
+ * to hand the response to the page. Yoga's own list handling answers unlisted origins with
+ * `Access-Control-Allow-Origin: null` plus credentials, which lets exactly those `null` origins in.
+ * Unset (development only): Yoga's default, which reflects any origin.
+ */
+function corsFor(allowed: readonly string[] | undefined): CorsSetting | undefined {
+  if (!allowed) return undefined;
+  return (request: Request) => {
+    const origin = request.headers.get('origin');
+    if (!origin || !isOriginAllowed(origin, allowed)) return false;
+    // Two entries so Yoga echoes this origin with `Vary: Origin` (a single entry is sent without Vary).
+    return { origin: [origin, origin], credentials: true, allowedHeaders: CORS_HEADERS };
+  };
 }
 
 const DEFAULT_QUERY = `# Welcome to Herald. Subscriptions run over WebSocket from here.
