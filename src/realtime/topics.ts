@@ -17,6 +17,11 @@ export interface TopicPayloads {
   broadcastNotificationCreated: { notificationId: string; type: NotificationType; actorId: string | null };
   analyticsChanged: { reason: 'PAGE_VIEW' | 'CONNECTION' | 'POST_VIEW' };
   sessionRevoked: { sessionId: string; userId: string };
+  /**
+   * The user's access tokens issued before `revokedBefore` (ms since the epoch) are no longer accepted (their
+   * role changed); published after the change commits. Refresh tokens still work and get the new role.
+   */
+  userAccessRevoked: { userId: string; revokedBefore: number; reason: 'ROLE_CHANGED' };
   connectionKicked: { connectionId: string; code: number; reason: string };
 }
 
@@ -59,5 +64,6 @@ export const topics = {
   broadcastNotificationCreated: global('broadcastNotificationCreated'),
   analyticsChanged: global('analyticsChanged'),
   sessionRevoked: global('sessionRevoked'),
+  userAccessRevoked: global('userAccessRevoked'),
   connectionKicked: global('connectionKicked'),
 } as const;

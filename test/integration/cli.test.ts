@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend } from '../helpers/backends.js';
-import { gqlOk } from '../helpers/clients.js';
+import { gql, gqlOk } from '../helpers/clients.js';
 import { backendAvailable, createTestBackend, startTestApp, type TestApp, type TestBackend, TEST_JWT_SECRET } from '../helpers/test-app.js';
 import { CLEANUP_LOCK_KEY, FINALISED_CLOSE_CODE } from '../../src/modules/connections/cleanup.service.js';
 import { freePort } from '../helpers/faults.js';
@@ -165,4 +165,14 @@ describe.runIf(backendAvailable())('CLI against the database and a running serve
       expect(refused.stderr).toContain('DATABASE_URL');
     }
   }, 120_000);
+
+  it.runIf(backend === 'services')('set-role refuses the user’s older tokens on a running server at once (published through Redis)', async () => {
+    expect((await gqlOk<{ me: { role: string } }>(app!, '{ me { role } }', {}, token)).me.role).toBe('STAFF');
+    const changed = await cli(['user', 'set-role', '--email', email, '--role', 'READER'], dbEnv);
+    expect(changed.code).toBe(0);
+    expect(changed.stdout).toContain('is now READER');
+    // The server had just accepted the token (a cached "not revoked" answer): the event must reach it.
+    const result = await gql(app!, '{ me { role } }', {}, token);
+    expect(result.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  }, 60_000);
 });

@@ -1,13 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backend } from '../helpers/backends.js';
 import { bearer, connectWs, gql, gqlOk, Subscription, type WsHandle } from '../helpers/clients.js';
 import { backendAvailable, createTestBackend, startTestApp, type TestApp, type TestBackend } from '../helpers/test-app.js';
-import { createPost, registerUser, type TestUser } from '../helpers/users.js';
+import { createPost, registerStaff, registerUser, type TestUser } from '../helpers/users.js';
+import type { TopicEvent } from '../../src/realtime/topics.js';
+import { topics } from '../../src/realtime/topics.js';
 
 const NUL = '\u0000';
 const REGISTER = 'mutation($input: RegisterInput!) { register(input: $input) { accessToken } }';
 const LOGIN = 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }';
 const CREATE = 'mutation($input: CreatePostInput!) { createPost(input: $input) { id } }';
 const UPDATE = 'mutation($id: ID!, $input: UpdatePostInput!) { updatePost(id: $id, input: $input) { id } }';
+const REFRESH = 'mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken refreshToken } }';
+const SET_ROLE = 'mutation($id: ID!, $role: Role!) { setUserRole(userId: $id, role: $role) { role } }';
+const STAFF_ONLY = '{ connectionStats { totalConnections } }';
 
 /** POSTs a subscription with `Accept: text/event-stream` and returns the whole (short) stream as text. */
 async function sse(app: TestApp, query: string, variables: Record<string, unknown>, token: string): Promise<string> {
@@ -84,5 +90,50 @@ describe.runIf(backendAvailable())('hostile input and what the endpoint reveals,
     const failure = JSON.stringify(await guessed.failure());
     expect(failure).toContain('postUpdatd');
     expect(failure).not.toMatch(/Did you mean|"postUpdated"/);
+  });
+
+  it('refuses a demoted staff member’s old token at once (UNAUTHENTICATED); refresh gives a token with the new role', async () => {
+    const boss = await registerStaff(app);
+    const staff = await registerStaff(app);
+    expect((await gql(app, STAFF_ONLY, {}, staff.token)).errors).toBeUndefined();
+    const heard = new Promise<TopicEvent<'userAccessRevoked'>>((resolve) => {
+      void app.app.runtime.pubsub.listen(topics.userAccessRevoked(), (event) => {
+        if (event.userId === staff.id) resolve(event);
+      });
+    });
+    expect((await gqlOk(app, SET_ROLE, { id: staff.id, role: 'READER' }, boss.token)).setUserRole.role).toBe('READER');
+
+    const old = await gql(app, STAFF_ONLY, {}, staff.token);
+    expect(old.status).toBe(401);
+    expect(old.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(await heard).toMatchObject({ userId: staff.id, reason: 'ROLE_CHANGED', revokedBefore: expect.any(Number) });
+
+    const refreshed = (await gqlOk<{ refreshToken: { accessToken: string } }>(app, REFRESH, { t: staff.refreshToken })).refreshToken;
+    expect((await gqlOk<{ me: { role: string } }>(app, '{ me { role } }', {}, refreshed.accessToken)).me.role).toBe('READER');
+    expect((await gql(app, STAFF_ONLY, {}, refreshed.accessToken)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    // Setting the role a user already has revokes nothing.
+    await gqlOk(app, SET_ROLE, { id: staff.id, role: 'READER' }, boss.token);
+    expect((await gqlOk<{ me: { role: string } }>(app, '{ me { role } }', {}, refreshed.accessToken)).me.role).toBe('READER');
+  });
+
+  it.runIf(backend === 'services')('makes another instance refuse the old token at once too (through Redis)', async () => {
+    const other = await startTestApp({}, shared);
+    try {
+      const boss = await registerStaff(app);
+      const staff = await registerStaff(app);
+      // The other instance has just accepted the token, so it holds a fresh "not revoked" answer.
+      expect((await gql(other, STAFF_ONLY, {}, staff.token)).errors).toBeUndefined();
+      await gqlOk(app, SET_ROLE, { id: staff.id, role: 'AUTHOR' }, boss.token);
+      const deadline = Date.now() + 2000;
+      let code: unknown;
+      // Redis delivers the event to the other instance within milliseconds; well inside its 5 s cache.
+      while (Date.now() < deadline && code !== 'UNAUTHENTICATED') {
+        code = (await gql(other, STAFF_ONLY, {}, staff.token)).errors?.[0]?.extensions?.code;
+        if (code !== 'UNAUTHENTICATED') await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(code).toBe('UNAUTHENTICATED');
+    } finally {
+      await other.stop();
+    }
   });
 });
