@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from './shared/config.js';
+import { EmbeddedDatabaseInUseError } from './data/data-dir-lock.js';
 
 /** Entry point: config → app → listen; SIGTERM/SIGINT drain gracefully, bounded so the process always exits. */
 async function main(): Promise<void> {
@@ -18,6 +19,12 @@ async function main(): Promise<void> {
   try {
     await app.start();
   } catch (error) {
+    if (error instanceof EmbeddedDatabaseInUseError) {
+      // Not a fault to investigate: one line saying who holds the data dir and what to do.
+      process.stderr.write(`${error.message}\n`);
+      await app.stop().catch(() => undefined);
+      process.exit(1);
+    }
     app.logger.fatal({ err: error }, 'Herald failed to start');
     await app.stop().catch(() => undefined);
     process.exit(1);
