@@ -1,4 +1,4 @@
-import { Kind, getOperationAST, visit, BREAK, type DocumentNode, type ValueNode } from 'graphql';
+import { Kind, getOperationAST, type ArgumentNode, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { badInput } from '../../shared/errors.js';
 
@@ -15,58 +15,78 @@ const NUL = '\u0000';
 export function nulInputField(document: DocumentNode, operationName: string | null | undefined, variables: Readonly<Record<string, unknown>> | null | undefined): string | null {
   const operation = getOperationAST(document, operationName);
   if (!operation) return null;
-  const defaults = new Map<string, ValueNode | undefined>(operation.variableDefinitions?.map((d) => [d.variable.name.value, d.defaultValue]) ?? []);
-
-  const inLiteral = (root: ValueNode, rootName: string): string | null => {
-    const stack: [ValueNode, string][] = [[root, rootName]];
-    for (let item = stack.pop(); item; item = stack.pop()) {
-      const [node, name] = item;
-      switch (node.kind) {
-        case Kind.STRING:
-          if (node.value.includes(NUL)) return name;
-          break;
-        case Kind.LIST:
-          for (const value of node.values) stack.push([value, name]);
-          break;
-        case Kind.OBJECT:
-          for (const field of node.fields) stack.push([field.value, field.name.value]);
-          break;
-        case Kind.VARIABLE: {
-          const variable = node.name.value;
-          const supplied = variables?.[variable];
-          if (supplied !== undefined) {
-            const found = inJson(supplied, name);
-            if (found) return found;
-          } else {
-            const fallback = defaults.get(variable);
-            if (fallback) stack.push([fallback, name]);
-          }
-          break;
-        }
-        default:
-          break;
-      }
-    }
-    return null;
-  };
-
-  let found: string | null = null;
-  for (const definition of document.definitions) {
-    if (definition !== operation && definition.kind !== Kind.FRAGMENT_DEFINITION) continue;
-    visit(definition, {
-      Argument(node) {
-        found = inLiteral(node.value, node.name.value);
-        // An argument's value holds no further arguments: skip its children either way.
-        return found ? BREAK : false;
-      },
-    });
+  for (const argument of argumentsOf(document, operation)) {
+    const found = inLiteral(argument.value, argument.name.value, operation, variables);
     if (found) return found;
   }
   return null;
 }
 
+/** Iterative, like inJson; a variable is searched in its value, or in its default when none was sent. */
+function inLiteral(root: ValueNode, rootName: string, operation: OperationDefinitionNode, variables: Readonly<Record<string, unknown>> | null | undefined): string | null {
+  if (root.kind === Kind.STRING) return root.value.includes(NUL) ? rootName : null;
+  const stack: [ValueNode, string][] = [[root, rootName]];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const [node, name] = item;
+    switch (node.kind) {
+      case Kind.STRING:
+        if (node.value.includes(NUL)) return name;
+        break;
+      case Kind.LIST:
+        for (const value of node.values) stack.push([value, name]);
+        break;
+      case Kind.OBJECT:
+        for (const field of node.fields) stack.push([field.value, field.name.value]);
+        break;
+      case Kind.VARIABLE: {
+        const variable = node.name.value;
+        const supplied = variables?.[variable];
+        if (supplied !== undefined) {
+          const found = inJson(supplied, name);
+          if (found) return found;
+        } else {
+          const fallback = operation.variableDefinitions?.find((d) => d.variable.name.value === variable)?.defaultValue;
+          if (fallback) stack.push([fallback, name]);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return null;
+}
+
+/** Yoga's parser cache hands the same document to every request of one query: collect its arguments once. */
+const argumentCache = new WeakMap<OperationDefinitionNode, readonly ArgumentNode[]>();
+
+/** Every argument (of fields and directives) in the operation and in the document's fragments. */
+function argumentsOf(document: DocumentNode, operation: OperationDefinitionNode): readonly ArgumentNode[] {
+  let found = argumentCache.get(operation);
+  if (found) return found;
+  const collected: ArgumentNode[] = [];
+  const sets: SelectionSetNode[] = [];
+  for (const definition of document.definitions) {
+    if (definition === operation || definition.kind === Kind.FRAGMENT_DEFINITION) {
+      for (const directive of definition.directives ?? []) collected.push(...(directive.arguments ?? []));
+      sets.push(definition.selectionSet);
+    }
+  }
+  for (let set = sets.pop(); set; set = sets.pop()) {
+    for (const selection of set.selections) {
+      for (const directive of selection.directives ?? []) collected.push(...(directive.arguments ?? []));
+      if (selection.kind === Kind.FIELD) collected.push(...(selection.arguments ?? []));
+      if (selection.kind !== Kind.FRAGMENT_SPREAD && selection.selectionSet) sets.push(selection.selectionSet);
+    }
+  }
+  found = collected;
+  argumentCache.set(operation, found);
+  return found;
+}
+
 /** Iterative, so a deeply nested JSON variable cannot overflow the stack. */
 function inJson(root: unknown, rootName: string): string | null {
+  if (typeof root === 'string') return root.includes(NUL) ? rootName : null;
   const stack: [unknown, string][] = [[root, rootName]];
   for (let item = stack.pop(); item; item = stack.pop()) {
     const [value, name] = item;
