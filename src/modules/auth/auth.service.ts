@@ -113,7 +113,8 @@ export class AuthService {
    */
   async authenticate(token: string): Promise<Viewer> {
     const claims = verifyAccessToken(this.settings, token);
-    this.accessListener ??= this.access.listen(this.pubsub).catch(() => null); // answers then lapse within seconds instead
+    // Should listening fail, cached answers still lapse within 5 s: slower, not wrong.
+    this.accessListener ??= this.access.listen(this.pubsub).catch(() => null);
     const [revoked, revokedBefore] = await Promise.all([this.revocations.isRevoked(claims.sessionId), this.access.revokedBefore(claims.userId)]);
     if (revoked) throw new TokenError('INVALID', 'Session has been revoked');
     if (claims.issuedAt < revokedBefore) throw new TokenError('INVALID', 'Access token predates a change to this account (its role); refresh it');
