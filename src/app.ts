@@ -73,7 +73,7 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
     const startedAt = Date.now();
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
-      embedded = await startEmbeddedDatabase(config.dataDir);
+      embedded = await startEmbeddedDatabase(config.dataDir, { holder: `a running Herald server (PORT ${config.port})` });
       databaseUrl = embedded.url;
       logger.info({ dataDir: config.dataDir }, 'embedded database (PGlite) started');
     }

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from './shared/config.js';
-import { buildApp } from './app.js';
+import { EmbeddedDatabaseInUseError } from './data/data-dir-lock.js';
 
 /** Entry point: config → app → listen; SIGTERM/SIGINT drain gracefully, bounded so the process always exits. */
 async function main(): Promise<void> {
@@ -13,10 +13,18 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // Loaded after the configuration is known to be valid, so a bad one is reported without loading the server.
+  const { buildApp } = await import('./app.js');
   const app = buildApp(config);
   try {
     await app.start();
   } catch (error) {
+    if (error instanceof EmbeddedDatabaseInUseError) {
+      // Not a fault to investigate: one line saying who holds the data dir and what to do.
+      process.stderr.write(`${error.message}\n`);
+      await app.stop().catch(() => undefined);
+      process.exit(1);
+    }
     app.logger.fatal({ err: error }, 'Herald failed to start');
     await app.stop().catch(() => undefined);
     process.exit(1);

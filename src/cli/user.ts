@@ -9,7 +9,8 @@ const usage = `Usage:
   npm run cli -- user set-role --email E --role READER|AUTHOR|STAFF
 
   create     creates a user the way \`register\` does (same validation), with any role (default READER)
-  set-role   changes a user's role; tokens issued before keep the old role until they expire
+  set-role   changes a user's role; their access tokens issued before stop working at once (refreshing
+             gives one with the new role)
 
 Opens the database directly (DATABASE_URL, or the embedded one in DATA_DIR when no server holds it).`;
 
@@ -66,11 +67,17 @@ async function setRole(argv: readonly string[]): Promise<number> {
   const email = required(values.email, 'email').trim().toLowerCase();
   const role = oneOf(values.role, 'role', ROLES);
   const config = loadConfig();
-  const { withDatabase } = await import('./database.js');
+  const [{ withDatabase }, { cliAuthService, cliPubSub }] = await Promise.all([import('./database.js'), import('./auth.js')]);
   const user = await withDatabase(config, async (db) => {
     const found = await db.user.findUnique({ where: { email } });
     if (!found) throw new CliFailure(`No user with email ${email}`);
-    return db.user.update({ where: { id: found.id }, data: { role } });
+    // Through Redis when configured, so every running server refuses the user's older tokens at once.
+    const pubsub = cliPubSub(config);
+    try {
+      return await cliAuthService(config, db, pubsub).changeRole(found.id, role);
+    } finally {
+      await pubsub.close();
+    }
   });
   process.stdout.write(`${user.username} <${user.email}> is now ${user.role}\n`);
   return 0;

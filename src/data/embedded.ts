@@ -1,7 +1,10 @@
-import { mkdir, writeFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { lockDataDir } from './data-dir-lock.js';
+
+export { EmbeddedDatabaseInUseError } from './data-dir-lock.js';
 
 export interface EmbeddedDatabase {
   /** A postgresql:// URL reaching the database over loopback TCP, until `closeSocket()`. */
@@ -13,22 +16,39 @@ export interface EmbeddedDatabase {
   stop(): Promise<void>;
 }
 
-/** Name of the file, inside the data dir, that says a process holds the embedded database open. */
+/** Name of the file, inside the data dir, holding the migration socket's URL while the holder runs. */
 export const EMBEDDED_URL_FILE = 'pglite.url';
+
+export interface EmbeddedOptions {
+  /** Who this process is, for the message a second opener gets (default "a running Herald server"). */
+  readonly holder?: string;
+}
 
 /**
  * Opens PostgreSQL-in-wasm on `dataDir` and serves it on 127.0.0.1 (random port) so the committed
  * migrations apply through the same `pg` code path as on PostgreSQL. The server then closes the socket
  * and talks to PGlite in-process: pglite-socket drops the connection after any SQL error (a unique
- * violation would kill the pool), and one process is all that may open a PGlite directory anyway.
+ * violation would kill the pool).
+ *
+ * Two processes on one PGlite directory would both write PostgreSQL's files, and nothing in PGlite
+ * prevents it: the data dir is locked first, for as long as this database is open, and a second opener
+ * (server, CLI or migration script, whatever its PORT) gets EmbeddedDatabaseInUseError.
  */
-export async function startEmbeddedDatabase(dataDir: string): Promise<EmbeddedDatabase> {
+export async function startEmbeddedDatabase(dataDir: string, options: EmbeddedOptions = {}): Promise<EmbeddedDatabase> {
   const root = resolve(dataDir);
   const pgDir = join(root, 'pglite');
   await mkdir(pgDir, { recursive: true });
-  const pglite = await PGlite.create(pgDir);
-  const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: 1 });
-  await server.start();
+  const lock = await lockDataDir(root, options.holder ?? 'a running Herald server');
+  let pglite: PGlite;
+  let server: PGLiteSocketServer;
+  try {
+    pglite = await PGlite.create(pgDir);
+    server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: 1 });
+    await server.start();
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
   const url = `postgresql://postgres@${server.getServerConn()}/postgres?sslmode=disable`;
   const urlFile = join(root, EMBEDDED_URL_FILE);
   await writeFile(urlFile, url + '\n');
@@ -43,9 +63,14 @@ export async function startEmbeddedDatabase(dataDir: string): Promise<EmbeddedDa
     pglite,
     closeSocket,
     async stop() {
-      await closeSocket();
-      await rm(urlFile, { force: true });
-      await pglite.close();
+      try {
+        await closeSocket();
+        // Only our own marker: never one another process wrote.
+        if ((await readFile(urlFile, 'utf8').catch(() => '')).trim() === url) await rm(urlFile, { force: true });
+        await pglite.close();
+      } finally {
+        await lock.release();
+      }
     },
   };
 }

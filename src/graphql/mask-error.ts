@@ -58,12 +58,37 @@ export function maskError(error: unknown, message: string, isDev: boolean): Erro
     const coded = serviceUnavailable('The database');
     return new GraphQLError(coded.message, { ...located, extensions: coded.extensions });
   }
+  // A variable's value refused by its type (an enum or scalar's parseValue threw a GraphQLError): bad input,
+  // worded by graphql-js for the client. It has no path: a resolver's uncoded error is still masked below.
+  if (isGraphQLError(outer) && !outer?.path && original !== outer && isGraphQLError(original)) {
+    return new GraphQLError(String(outer?.message ?? message), { ...located, extensions: { code: 'BAD_USER_INPUT' } });
+  }
   // Parse and validation errors carry no original error and are safe to show as they are.
   if (isGraphQLError(outer) && !outer?.originalError) {
     return error instanceof Error ? error : new GraphQLError(String(outer?.message), { ...located, extensions: outer?.extensions });
   }
   return new GraphQLError(message, {
     ...located,
-    extensions: { code: 'INTERNAL_SERVER_ERROR', ...(isDev && typeof original?.message === 'string' ? { detail: original.message } : {}) },
+    extensions: { code: 'INTERNAL_SERVER_ERROR', ...(isDev && original ? { detail: developmentDetail(original) } : {}) },
   });
+}
+
+/** Absolute file paths (POSIX, `file://`, Windows), with any `:line:column` after them. */
+const FILE_PATH = /(?:file:\/\/)?(?:[A-Za-z]:\\|\/)(?:[^\s:'"`()]+[\\/])+[^\s:'"`()]*(?::\d+)*/g;
+const MAX_DETAIL = 200;
+
+/**
+ * Outside production, a hint at what failed, for the developer looking at the response: the error's
+ * class and code, and for errors of our own code their last message line. Never the whole message:
+ * Prisma's start with the call and its source file, followed by a code excerpt and the driver's
+ * internals; those stay in the server log.
+ */
+export function developmentDetail(error: { readonly name?: unknown; readonly message?: unknown; readonly code?: unknown }): string {
+  const name = typeof error.name === 'string' && error.name ? error.name : 'Error';
+  const code = typeof error.code === 'string' || typeof error.code === 'number' ? ` ${error.code}` : '';
+  const message = typeof error.message === 'string' ? error.message : '';
+  if (/^(Prisma|DriverAdapter)/.test(name) || /prisma/i.test(message)) return `${name}${code} (details in the server log)`;
+  const lastLine = message.split('\n').map((line) => line.trim()).filter(Boolean).at(-1) ?? '';
+  const text = lastLine.replace(FILE_PATH, '<path>');
+  return `${name}${code}: ${text.length > MAX_DETAIL ? `${text.slice(0, MAX_DETAIL)}…` : text}`;
 }

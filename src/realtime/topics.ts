@@ -17,6 +17,11 @@ export interface TopicPayloads {
   broadcastNotificationCreated: { notificationId: string; type: NotificationType; actorId: string | null };
   analyticsChanged: { reason: 'PAGE_VIEW' | 'CONNECTION' | 'POST_VIEW' };
   sessionRevoked: { sessionId: string; userId: string };
+  /**
+   * The user's access tokens issued before `revokedBefore` (ms since the epoch) are no longer accepted (their
+   * role changed); published after the change commits. Refresh tokens still work and get the new role.
+   */
+  userAccessRevoked: { userId: string; revokedBefore: number; reason: 'ROLE_CHANGED' };
 }
 
 export type TopicKey = keyof TopicPayloads;
@@ -58,4 +63,5 @@ export const topics = {
   broadcastNotificationCreated: global('broadcastNotificationCreated'),
   analyticsChanged: global('analyticsChanged'),
   sessionRevoked: global('sessionRevoked'),
+  userAccessRevoked: global('userAccessRevoked'),
 } as const;

@@ -6,6 +6,15 @@ import { parseDuration } from './duration.js';
 /** The dev-only secret used when JWT_SECRET is unset outside production (start-up warns loudly). */
 export const DEV_JWT_SECRET = 'herald-dev-secret-do-not-use-in-production';
 
+/**
+ * Shortest JWT_SECRET accepted with NODE_ENV=production, in bytes (UTF-8): an HS256 key should be at least
+ * as long as the hash output (RFC 7518 §3.2). Outside production 16 characters are enough.
+ */
+export const PRODUCTION_JWT_SECRET_MIN_BYTES = 32;
+
+/** Variables whose value an error message must not repeat. */
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(['JWT_SECRET']);
+
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -73,6 +82,11 @@ const envSchema = z.object({
   GRAPHQL_MAX_ALIASES: positiveInt.default(30),
   GRAPHQL_MAX_TOKENS: positiveInt.default(2000),
   GRAPHQL_MAX_COST: positiveInt.default(5000),
+  // Security (issue #16): what the GraphQL endpoint reveals about its schema.
+  GRAPHIQL: bool.default(true),
+  GRAPHQL_INTROSPECTION: bool.default(true),
+  /** Unset: on outside production, off in production. */
+  GRAPHQL_FIELD_SUGGESTIONS: bool.optional(),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -122,6 +136,13 @@ export interface Config {
   readonly logLevel: Env['LOG_LEVEL'];
   readonly instanceId: string;
   readonly graphqlLimits: { readonly maxDepth: number; readonly maxAliases: number; readonly maxTokens: number; readonly maxCost: number };
+  // Security (issue #16): what the GraphQL endpoint reveals about its schema.
+  /** GraphiQL on GET /graphql from a browser. */
+  readonly graphiql: boolean;
+  /** false: `__schema` / `__type` are refused (FORBIDDEN) on every transport; `__typename` still works. */
+  readonly graphqlIntrospection: boolean;
+  /** false: "Did you mean …?" is cut from validation and variable errors. */
+  readonly graphqlFieldSuggestions: boolean;
 }
 
 /** Thrown for invalid configuration; `message` is the one line start-up prints. */
@@ -141,11 +162,21 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     const issue = parsed.error.issues[0];
     const variable = String(issue?.path[0] ?? 'environment');
     const got = source[variable];
-    throw new ConfigError(`Invalid configuration: ${variable}=${JSON.stringify(got ?? '')}: ${issue?.message ?? 'invalid'}`);
+    const shown = SECRET_VARIABLES.has(variable) ? `<${(got ?? '').length} characters, not shown>` : JSON.stringify(got ?? '');
+    throw new ConfigError(`Invalid configuration: ${variable}=${shown}: ${issue?.message ?? 'invalid'}`);
   }
   const e = parsed.data;
   if (e.NODE_ENV === 'production' && !e.JWT_SECRET) {
     throw new ConfigError('Invalid configuration: JWT_SECRET is required when NODE_ENV=production');
+  }
+  if (e.NODE_ENV === 'production' && e.JWT_SECRET === DEV_JWT_SECRET) {
+    // The development default is in the public source: anyone could forge tokens with it.
+    throw new ConfigError('Invalid configuration: JWT_SECRET is the published development secret; set a random one (e.g. `openssl rand -base64 48`) when NODE_ENV=production');
+  }
+  if (e.NODE_ENV === 'production' && e.JWT_SECRET && Buffer.byteLength(e.JWT_SECRET, 'utf8') < PRODUCTION_JWT_SECRET_MIN_BYTES) {
+    throw new ConfigError(
+      `Invalid configuration: JWT_SECRET must be at least ${PRODUCTION_JWT_SECRET_MIN_BYTES} bytes when NODE_ENV=production (it has ${Buffer.byteLength(e.JWT_SECRET, 'utf8')}); e.g. \`openssl rand -base64 48\``,
+    );
   }
   if (e.NODE_ENV === 'production' && !e.ALLOWED_ORIGINS) {
     throw new ConfigError('Invalid configuration: ALLOWED_ORIGINS is required when NODE_ENV=production');
@@ -195,6 +226,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxTokens: e.GRAPHQL_MAX_TOKENS,
       maxCost: e.GRAPHQL_MAX_COST,
     },
+    graphiql: e.GRAPHIQL,
+    graphqlIntrospection: e.GRAPHQL_INTROSPECTION,
+    graphqlFieldSuggestions: e.GRAPHQL_FIELD_SUGGESTIONS ?? e.NODE_ENV !== 'production',
   };
   return deepFreeze(config);
 }

@@ -58,7 +58,7 @@ export function memoryRegistry(settings: Partial<ConnectionSettings> = {}): { re
 }
 
 export function viewer(id: string, overrides: Partial<Viewer> = {}): Viewer {
-  return { id, role: 'READER', sessionId: `session-${id}`, tokenExpiresAt: Date.now() + 3_600_000, ...overrides };
+  return { id, role: 'READER', sessionId: `session-${id}`, tokenIssuedAt: Date.now(), tokenExpiresAt: Date.now() + 3_600_000, ...overrides };
 }
 
 /** Lets pending promise callbacks run (the adapter's init is asynchronous). */

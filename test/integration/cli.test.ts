@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend } from '../helpers/backends.js';
-import { gqlOk } from '../helpers/clients.js';
+import { gql, gqlOk } from '../helpers/clients.js';
+import { EMBEDDED_URL_FILE } from '../../src/data/embedded.js';
 import { backendAvailable, createTestBackend, startTestApp, type TestApp, type TestBackend, TEST_JWT_SECRET } from '../helpers/test-app.js';
 import { CLEANUP_LOCK_KEY, FINALISED_CLOSE_CODE } from '../../src/modules/connections/cleanup.service.js';
 import { freePort } from '../helpers/faults.js';
@@ -36,7 +38,27 @@ function cli(args: readonly string[], env: Record<string, string> = {}): Promise
   });
 }
 
-/** A port nothing listens on (bound, then released). */
+/** Starts the server (`src/main.ts`) and waits for it to exit: for a start that must be refused. */
+function startMain(env: Record<string, string>): Promise<CliResult> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'silent', JWT_SECRET, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // A server that starts instead of refusing would never exit: stop it so the test fails instead of hanging.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('error', fail);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    });
+  });
+}
 
 describe('CLI arguments', () => {
   it('prints usage and exits non-zero on bad arguments', async () => {
@@ -150,19 +172,39 @@ describe.runIf(backendAvailable())('CLI against the database and a running serve
   });
 
   it('health exits 0 against a running app and non-zero against a dead port', async () => {
-    const checks = [cli(['health', '--url', app!.httpUrl]), cli(['health', '--url', `http://127.0.0.1:${await freePort()}`])];
-    // Embedded only: with the server holding the database, DB commands refuse with advice instead of corrupting it.
-    if (backend === 'embedded') checks.push(cli(['token', '--user', email], { ...shared.env, PORT: String(app!.port) }));
-    const [healthy, dead, refused] = await Promise.all(checks);
+    const [healthy, dead] = await Promise.all([cli(['health', '--url', app!.httpUrl]), cli(['health', '--url', `http://127.0.0.1:${await freePort()}`])]);
     expect(healthy?.code).toBe(0);
     expect(healthy?.stdout).toMatch(/^OK /);
     expect(healthy?.stdout).toContain('"database": "UP"');
     expect(dead?.code).not.toBe(0);
     expect(dead?.stderr).toContain('UNREACHABLE');
-    if (refused) {
+  }, 120_000);
+
+  // Embedded only: while the server holds the data dir, nothing else may open it, whatever PORT it was given
+  // (the server's health probe on PORT finds nothing here), and nothing it does removes the server's files.
+  it.runIf(backend === 'embedded')('refuses the CLI and a second server on a data dir a server holds, with one line', async () => {
+    const marker = join(shared.env.DATA_DIR as string, EMBEDDED_URL_FILE);
+    const before = await readFile(marker, 'utf8');
+    const elsewhere = { ...shared.env, PORT: String(await freePort()) };
+    const [token, server] = await Promise.all([cli(['token', '--user', email], elsewhere), startMain({ ...shared.env, PORT: '0', HOST: '127.0.0.1' })]);
+    for (const refused of [token, server]) {
       expect(refused.code).toBe(1);
-      expect(refused.stderr).toContain('in use by a running Herald server');
+      expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+      expect(refused.stderr).toContain('is in use by a running Herald server');
       expect(refused.stderr).toContain('DATABASE_URL');
     }
+    expect(await readFile(marker, 'utf8')).toBe(before);
+    // The server is untouched and still serves.
+    expect((await gqlOk<{ health: { database: string } }>(app!, '{ health { database } }')).health.database).toBe('UP');
   }, 120_000);
+
+  it.runIf(backend === 'services')('set-role refuses the user’s older tokens on a running server at once (published through Redis)', async () => {
+    expect((await gqlOk<{ me: { role: string } }>(app!, '{ me { role } }', {}, token)).me.role).toBe('STAFF');
+    const changed = await cli(['user', 'set-role', '--email', email, '--role', 'READER'], dbEnv);
+    expect(changed.code).toBe(0);
+    expect(changed.stdout).toContain('is now READER');
+    // The server had just accepted the token (a cached "not revoked" answer): the event must reach it.
+    const result = await gql(app!, '{ me { role } }', {}, token);
+    expect(result.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEV_JWT_SECRET, loadConfig } from '../../src/shared/config.js';
+import { ConfigError, DEV_JWT_SECRET, loadConfig, PRODUCTION_JWT_SECRET_MIN_BYTES } from '../../src/shared/config.js';
 
 describe('loadConfig', () => {
   it('gives every variable a default that works on a fresh machine', () => {
@@ -55,6 +55,36 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', ALLOWED_ORIGINS: 'https://a.example' })).toThrow(/JWT_SECRET is required/);
     expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) })).toThrow(/ALLOWED_ORIGINS is required/);
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), ALLOWED_ORIGINS: 'https://a.example' }).jwt.usingDevSecret).toBe(false);
+  });
+
+  it('refuses the published development secret and secrets under 32 bytes in production, with one line', () => {
+    const production = { NODE_ENV: 'production', ALLOWED_ORIGINS: 'https://a.example' };
+    const refusals: [string, RegExp][] = [
+      [DEV_JWT_SECRET, /JWT_SECRET is the published development secret/],
+      ['x'.repeat(PRODUCTION_JWT_SECRET_MIN_BYTES - 1), /JWT_SECRET must be at least 32 bytes when NODE_ENV=production \(it has 31\)/],
+      ['é'.repeat(10) + 'x'.repeat(10), /at least 32 bytes.*\(it has 30\)/], // 20 characters, 30 bytes
+    ];
+    for (const [secret, pattern] of refusals) {
+      let message = '';
+      try {
+        loadConfig({ ...production, JWT_SECRET: secret });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(pattern);
+      expect(message).not.toContain('\n');
+      expect(message).not.toContain(secret);
+    }
+    expect(loadConfig({ ...production, JWT_SECRET: 'é'.repeat(16) }).jwt.usingDevSecret).toBe(false);
+    // Outside production the development secret and 16 characters stay accepted.
+    expect(loadConfig({ JWT_SECRET: DEV_JWT_SECRET }).jwt.secret).toBe(DEV_JWT_SECRET);
+    expect(loadConfig({ JWT_SECRET: 'x'.repeat(16) }).jwt.secret).toHaveLength(16);
+    expect(() => loadConfig({ JWT_SECRET: 'short-secret' })).toThrow(/JWT_SECRET=<12 characters, not shown>: expected at least 16/);
+  });
+
+  it.each(['GRAPHIQL', 'GRAPHQL_INTROSPECTION', 'GRAPHQL_FIELD_SUGGESTIONS'])('reads %s as a boolean', (variable) => {
+    expect(() => loadConfig({ [variable]: 'sometimes' })).toThrow(new RegExp(`${variable}="sometimes".*true or false`));
   });
 
   it('treats empty values as unset and returns a frozen object', () => {

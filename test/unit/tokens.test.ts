@@ -20,9 +20,10 @@ const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base
 
 describe('access tokens', () => {
   it('round-trips its claims', () => {
-    const { token, expiresAt } = signAccessToken(settings, claims, 1_000_000_000_000);
+    const { token, expiresAt } = signAccessToken(settings, claims, 1_000_000_000_123);
     const verified = verifyAccessToken(settings, token, 1_000_000_030_000);
-    expect(verified).toEqual({ ...claims, expiresAt: expiresAt.getTime() });
+    // The issue time keeps its milliseconds (`iat` alone has whole seconds): role changes are compared with it.
+    expect(verified).toEqual({ ...claims, expiresAt: expiresAt.getTime(), issuedAt: 1_000_000_000_123 });
   });
 
   it('rejects an expired token', () => {

@@ -46,7 +46,8 @@ function throwFromParser(): GraphQLArmorRejectCallback {
 export function queryLimitPlugins(limits: Config['graphqlLimits']): Plugin<Record<string, unknown>>[] {
   const common = { exposeLimits: true, propagateOnRejection: false };
   const armor = new EnvelopArmor({
-    // Field suggestions ("did you mean …") are left on: the schema is public (GraphiQL, committed SDL).
+    // Off here: GRAPHQL_FIELD_SUGGESTIONS is applied by field-suggestions.ts, which also covers enum values
+    // and variable errors that armor's rewrite misses.
     blockFieldSuggestion: { enabled: false },
     maxDepth: { ...common, n: limits.maxDepth, onReject: [reportInValidation('maxDepth')] },
     maxAliases: { ...common, n: limits.maxAliases, onReject: [reportInValidation('maxAliases')] },

@@ -3,11 +3,12 @@ import type { PrismaClient } from '../../data/db.js';
 import type { User } from '../../generated/prisma/client.js';
 import type { Role } from '../../generated/prisma/enums.js';
 import { Prisma } from '../../generated/prisma/client.js';
-import { conflict, unauthenticated } from '../../shared/errors.js';
+import { conflict, notFound, unauthenticated } from '../../shared/errors.js';
 import type { PubSub } from '../../realtime/pubsub.js';
 import { topics } from '../../realtime/topics.js';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
 import type { SessionRevocations } from './session-revocations.js';
+import { AccessRevocations } from './access-revocations.js';
 import {
   TokenError,
   hashRefreshToken,
@@ -32,26 +33,26 @@ export interface AuthSettings extends TokenSettings {
 }
 
 export class AuthService {
-  private revocationListener: Promise<() => void> | null = null;
+  /** Listeners to other instances' revocations (sessions logged out, users whose role changed). */
+  private listeners: Promise<() => void>[] = [];
 
   constructor(
     private readonly db: PrismaClient,
     private readonly pubsub: PubSub,
     private readonly settings: AuthSettings,
     private readonly revocations: SessionRevocations,
+    private readonly access: AccessRevocations = new AccessRevocations(db),
   ) {}
 
-  /** Starts hearing of sessions revoked on any instance, so their tokens fail here at once. */
+  /**
+   * Starts hearing of sessions revoked and roles changed on any instance, so their tokens fail here at
+   * once. Not awaited: with Redis down at start-up the SUBSCRIBE waits for it, and the server must still
+   * start; should listening fail, cached answers still lapse within seconds (slower, not wrong).
+   */
   start(): void {
-    if (this.revocationListener) return;
-    // Not awaited: with Redis down at start-up the SUBSCRIBE waits for it, and the server must still start.
-    this.revocationListener = this.pubsub.listen(topics.sessionRevoked(), (event) => this.revocations.markRevoked(event.sessionId));
-    this.revocationListener.catch(() => undefined);
-  }
-
-  stop(): void {
-    void this.revocationListener?.then((unsubscribe) => unsubscribe(), () => undefined);
-    this.revocationListener = null;
+    if (this.listeners.length > 0) return;
+    this.listeners = [this.pubsub.listen(topics.sessionRevoked(), (event) => this.revocations.markRevoked(event.sessionId)), this.access.listen(this.pubsub)];
+    for (const listener of this.listeners) listener.catch(() => undefined);
   }
 
   async register(input: RegistrationInput, role: Role = 'READER'): Promise<AuthResult> {
@@ -116,16 +117,45 @@ export class AuthService {
     return true;
   }
 
-  /** Verifies an access token and that its session was not logged out. Throws TokenError. */
+  /**
+   * Verifies an access token, that its session was not logged out, and that it was issued after the
+   * user's latest role change (so a demotion takes effect on the next request, not when the token
+   * expires). Throws TokenError.
+   */
   async authenticate(token: string): Promise<Viewer> {
     const claims = verifyAccessToken(this.settings, token);
-    if (await this.revocations.isRevoked(claims.sessionId)) throw new TokenError('INVALID', 'Session has been revoked');
-    return { id: claims.userId, role: claims.role, sessionId: claims.sessionId, tokenExpiresAt: claims.expiresAt };
+    const [revoked, revokedBefore] = await Promise.all([this.revocations.isRevoked(claims.sessionId), this.access.revokedBefore(claims.userId)]);
+    if (revoked) throw new TokenError('INVALID', 'Session has been revoked');
+    if (claims.issuedAt < revokedBefore) throw new TokenError('INVALID', 'Access token predates a change to this account (its role); refresh it');
+    return { id: claims.userId, role: claims.role, sessionId: claims.sessionId, tokenExpiresAt: claims.expiresAt, tokenIssuedAt: claims.issuedAt };
   }
 
   /** An access token without a refresh token (CLI `token`, seed data): its own session id. */
-  issueAccessToken(user: Pick<User, 'id' | 'role'>): { token: string; expiresAt: Date } {
-    return signAccessToken(this.settings, { userId: user.id, role: user.role, sessionId: randomUUID() });
+  issueAccessToken(user: Pick<User, 'id' | 'role'> & Partial<Pick<User, 'accessRevokedBefore'>>): { token: string; expiresAt: Date } {
+    return signAccessToken(this.settings, { userId: user.id, role: user.role, sessionId: randomUUID() }, issueTime(user));
+  }
+
+  /**
+   * Changes a user's role and revokes their access tokens issued until now (refresh tokens keep working
+   * and get the new role). After the write commits, every instance hears `userAccessRevoked`: it stops
+   * accepting the old tokens at once, and live sockets authenticated with them can be closed. Setting
+   * the role a user already has changes nothing. NOT_FOUND for an unknown user.
+   */
+  async changeRole(userId: string, role: Role): Promise<User> {
+    const revokedBefore = new Date();
+    const changed = await this.db.user.updateMany({ where: { id: userId, role: { not: role } }, data: { role, accessRevokedBefore: revokedBefore } });
+    const user = await this.db.user.findUnique({ where: { id: userId } });
+    if (!user) throw notFound('User');
+    if (changed.count > 0) {
+      this.access.markRevoked(userId, revokedBefore.getTime());
+      await this.pubsub.publish(topics.userAccessRevoked(), { userId, revokedBefore: revokedBefore.getTime(), reason: 'ROLE_CHANGED' }).catch(() => undefined);
+    }
+    return user;
+  }
+
+  /** Stops listening for other instances' revocations. */
+  stop(): void {
+    for (const listener of this.listeners.splice(0)) void listener.then((unsubscribe) => unsubscribe(), () => undefined);
   }
 
   private startSession(user: User): Promise<AuthResult> {
@@ -138,7 +168,7 @@ export class AuthService {
     await this.db.refreshToken.create({
       data: { userId: user.id, familyId, tokenHash: refresh.hash, expiresAt: refreshTokenExpiresAt },
     });
-    const access = signAccessToken(this.settings, { userId: user.id, role: user.role, sessionId: familyId });
+    const access = signAccessToken(this.settings, { userId: user.id, role: user.role, sessionId: familyId }, issueTime(user));
     return { accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken: refresh.token, refreshTokenExpiresAt, user };
   }
 
@@ -149,3 +179,10 @@ export class AuthService {
   }
 }
 
+/**
+ * Now, but never before the user's revocation cutoff: with clocks of instances a few ms apart, a token
+ * signed right after a role change elsewhere must not count as older than that change.
+ */
+function issueTime(user: Partial<Pick<User, 'accessRevokedBefore'>>, now = Date.now()): number {
+  return Math.max(now, user.accessRevokedBefore?.getTime() ?? 0);
+}

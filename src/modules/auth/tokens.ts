@@ -16,6 +16,12 @@ export interface AccessClaims {
   readonly sessionId: string;
   /** Expiry, milliseconds since the epoch. */
   readonly expiresAt: number;
+  /**
+   * Issue time, milliseconds since the epoch (the `iat_ms` claim; `iat` has whole seconds only, too coarse
+   * to tell a token signed just before a role change from one signed just after). Tokens without the
+   * claim count from the start of their `iat` second.
+   */
+  readonly issuedAt: number;
 }
 
 export type TokenFailure = 'MISSING' | 'MALFORMED' | 'EXPIRED' | 'INVALID';
@@ -41,10 +47,11 @@ function keyFor(secret: string): KeyObject {
 }
 const ROLES: ReadonlySet<string> = new Set(['READER', 'AUTHOR', 'STAFF']);
 
-export function signAccessToken(settings: TokenSettings, claims: Omit<AccessClaims, 'expiresAt'>, now = Date.now()) {
+/** `now` is also the token's issue time (`iat`, `iat_ms`). */
+export function signAccessToken(settings: TokenSettings, claims: Omit<AccessClaims, 'expiresAt' | 'issuedAt'>, now = Date.now()) {
   const expiresAt = Math.floor((now + settings.accessTtlMs) / 1000) * 1000;
   const token = jwt.sign(
-    { role: claims.role, sid: claims.sessionId, typ: 'access', iat: Math.floor(now / 1000), exp: expiresAt / 1000 },
+    { role: claims.role, sid: claims.sessionId, typ: 'access', iat: Math.floor(now / 1000), iat_ms: Math.floor(now), exp: expiresAt / 1000 },
     keyFor(settings.secret),
     { algorithm: ALGORITHM, issuer: settings.issuer, audience: settings.audience, subject: claims.userId, jwtid: randomUUID() },
   );
@@ -72,11 +79,13 @@ export function verifyAccessToken(settings: TokenSettings, token: string, now = 
     throw new TokenError('INVALID', 'Access token is invalid');
   }
   if (typeof payload === 'string' || payload.typ !== 'access') throw new TokenError('INVALID', 'Not an access token');
-  const { sub, role, sid, exp } = payload;
+  const { sub, role, sid, exp, iat } = payload;
   if (typeof sub !== 'string' || typeof sid !== 'string' || typeof exp !== 'number' || typeof role !== 'string' || !ROLES.has(role)) {
     throw new TokenError('INVALID', 'Access token is missing claims');
   }
-  return { userId: sub, role: role as Role, sessionId: sid, expiresAt: exp * 1000 };
+  const iatMs: unknown = payload.iat_ms;
+  const issuedAt = typeof iatMs === 'number' && Number.isFinite(iatMs) ? iatMs : typeof iat === 'number' ? iat * 1000 : 0;
+  return { userId: sub, role: role as Role, sessionId: sid, expiresAt: exp * 1000, issuedAt };
 }
 
 /** Refresh tokens are opaque random strings; only their SHA-256 is stored, so a database leak cannot replay them. */

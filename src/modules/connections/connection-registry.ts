@@ -91,7 +91,10 @@ export class ConnectionRegistry {
     // Not awaited: with Redis down at start-up the SUBSCRIBE waits for it, and the server must still start.
     const revoked = this.deps.pubsub.listen(topics.sessionRevoked(), (event) => this.closeSession(event.sessionId, 'Session revoked'));
     revoked.catch((error: unknown) => this.deps.logger.error({ err: error }, 'session revocation listener failed'));
-    this.unlisteners.push(revoked);
+    // A role change refuses the user's older tokens: their sockets close too, so clients refresh.
+    const roleChanged = this.deps.pubsub.listen(topics.userAccessRevoked(), (event) => this.closeUser(event.userId, event.revokedBefore, 'Access revoked: the account changed (its role); refresh the token'));
+    roleChanged.catch((error: unknown) => this.deps.logger.error({ err: error }, 'access revocation listener failed'));
+    this.unlisteners.push(revoked, roleChanged);
     this.scheduleSnapshot();
   }
 
@@ -219,6 +222,14 @@ export class ConnectionRegistry {
   /** Closes every connection acting for this session (logout, refresh-token reuse) with 4403. */
   closeSession(sessionId: string, reason: string): void {
     for (const connection of this.live.values()) if (connection.viewer?.sessionId === sessionId) connection.close(CloseCode.Forbidden, reason);
+  }
+
+  /** Closes every connection of `userId` acting on a token issued before `issuedBefore` (ms) with 4403. */
+  closeUser(userId: string, issuedBefore: number, reason: string): void {
+    for (const connection of this.live.values()) {
+      const viewer = connection.viewer;
+      if (viewer?.id === userId && viewer.tokenIssuedAt < issuedBefore) connection.close(CloseCode.Forbidden, reason);
+    }
   }
 
   /** Connections open on this instance now. */

@@ -36,9 +36,9 @@ builder.queryField('me', (t) =>
 builder.mutationField('setUserRole', (t) =>
   t.field({
     type: UserRef,
-    description: 'Staff only: changes a user’s role (takes effect on their next token).',
+    description: 'Staff only: changes a user’s role. Takes effect at once: their access tokens issued before are refused (UNAUTHENTICATED), and refreshing gives a token with the new role.',
     authScopes: { staff: true },
     args: { userId: t.arg.id({ required: true }), role: t.arg({ type: RoleEnum, required: true }) },
-    resolve: (_r, args, ctx) => ctx.services.users.setRole(String(args.userId), args.role),
+    resolve: (_r, args, ctx) => ctx.services.auth.changeRole(String(args.userId), args.role),
   }),
 );

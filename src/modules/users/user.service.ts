@@ -1,10 +1,8 @@
 import type { PrismaClient } from '../../data/db.js';
 import type { User } from '../../generated/prisma/client.js';
-import type { Role } from '../../generated/prisma/enums.js';
-import { notFound } from '../../shared/errors.js';
 import { rowsById } from '../../shared/rows-by-id.js';
 
-/** Users by id (batched per tick), by email, and role changes. */
+/** Users by id (batched per tick) and by email. Role changes revoke tokens: AuthService.changeRole. */
 export class UserService {
   private readonly users: ReturnType<typeof rowsById<User>>;
 
@@ -21,12 +19,6 @@ export class UserService {
     const user = await this.byId(id);
     if (!user) throw new Error(`User ${id} vanished`);
     return user;
-  }
-
-  async setRole(id: string, role: Role): Promise<User> {
-    const result = await this.db.user.updateMany({ where: { id }, data: { role } });
-    if (result.count === 0) throw notFound('User');
-    return (await this.db.user.findUnique({ where: { id } })) as User;
   }
 
   byEmail(email: string): Promise<User | null> {

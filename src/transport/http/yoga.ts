@@ -7,6 +7,7 @@ import type { Context } from '../../graphql/context.js';
 import { pipelinePlugins } from '../../graphql/pipeline.js';
 import type { YogaServerContext } from '../context-factory.js';
 import type { Plugin } from 'graphql-yoga';
+import { isOriginAllowed } from '../origin.js';
 
 export type HeraldYoga = YogaServerInstance<YogaServerContext, Context>;
 
@@ -22,6 +23,7 @@ export interface YogaDeps {
 /**
  * The one envelop pipeline: HTTP GET/POST, SSE subscriptions, and (through `getEnveloped`) every
  * WebSocket operation. GraphiQL is rendered with its assets inlined, so it works offline.
+ * Every operation runs the shared pipeline (graphql/pipeline.ts) first, in front of the caller's plugins.
  */
 export function createHeraldYoga(deps: YogaDeps): HeraldYoga {
   return createYoga<YogaServerContext, Context>({
@@ -30,14 +32,12 @@ export function createHeraldYoga(deps: YogaDeps): HeraldYoga {
     healthCheckEndpoint: '/__yoga_health',
     landingPage: false,
     context: (initial) => deps.context(initial),
-    graphiql: { title: 'Herald', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
+    graphiql: deps.config.graphiql ? { title: 'Herald', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY } : false,
     renderGraphiQL,
     // Masking is the pipeline's own (graphql/plugins/mask-errors.ts): Yoga's would also wrap every
     // subscription stream to mask per subscriber, which SharedExecution does once per shared result.
     maskedErrors: false,
-    cors: deps.config.allowedOrigins
-      ? { origin: [...deps.config.allowedOrigins], credentials: true, allowedHeaders: ['authorization', 'content-type', 'x-client-id'] }
-      : undefined,
+    cors: corsFor(deps.config.allowedOrigins),
     logging: {
       debug: (...args) => deps.logger.debug(args.map(String).join(' ')),
       info: (...args) => deps.logger.info(args.map(String).join(' ')),
@@ -52,6 +52,28 @@ export function createHeraldYoga(deps: YogaDeps): HeraldYoga {
     },
     plugins: [...pipelinePlugins(deps.config, deps.logger), ...(deps.plugins ?? [])],
   });
+}
+
+/** Checks on every operation of every transport, decided by configuration alone. */
+
+type CorsSetting = NonNullable<Parameters<typeof createYoga>[0]['cors']>;
+const CORS_HEADERS = ['authorization', 'content-type', 'x-client-id'];
+
+/**
+ * With ALLOWED_ORIGINS, only a listed Origin gets CORS headers (credentials included); any other Origin,
+ * `null` among them (sandboxed iframes, `file:` pages, some redirects), gets none, so its browser refuses
+ * to hand the response to the page. Yoga's own list handling answers unlisted origins with
+ * `Access-Control-Allow-Origin: null` plus credentials, which lets exactly those `null` origins in.
+ * Unset (development only): Yoga's default, which reflects any origin.
+ */
+function corsFor(allowed: readonly string[] | undefined): CorsSetting | undefined {
+  if (!allowed) return undefined;
+  return (request: Request) => {
+    const origin = request.headers.get('origin');
+    if (!origin || !isOriginAllowed(origin, allowed)) return false;
+    // Two entries so Yoga echoes this origin with `Vary: Origin` (a single entry is sent without Vary).
+    return { origin: [origin, origin], credentials: true, allowedHeaders: CORS_HEADERS };
+  };
 }
 
 const DEFAULT_QUERY = `# Welcome to Herald. Subscriptions run over WebSocket from here.
