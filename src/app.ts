@@ -23,6 +23,7 @@ import { createStateStores } from './state-stores.js';
 import { createContextFactory, type Authenticate } from './transport/context-factory.js';
 import { createHeraldYoga, type HeraldYoga } from './transport/http/yoga.js';
 import { handleProbe } from './transport/http/probes.js';
+import { sseConnectionsPlugin } from './transport/http/sse-connections.js';
 import { handleMetrics } from './transport/http/metrics-endpoint.js';
 import { attachWebSockets, type WebSocketTransport } from './transport/ws/websocket-server.js';
 import { OperationRunner } from './transport/ws/operation-runner.js';
@@ -100,7 +101,7 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
       config,
       logger,
       context: createContextFactory({ services, pubsub, authenticate, trustedProxies: config.trustedProxies }),
-      plugins: [...(options.plugins ?? [])],
+      plugins: [sseConnectionsPlugin(services.connections), ...(options.plugins ?? [])],
     });
     const server = createServer((req, res) => void route(req, res));
     const runner = new OperationRunner({

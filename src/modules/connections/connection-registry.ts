@@ -109,13 +109,15 @@ export class ConnectionRegistry {
       if (refusal) return refusal;
     }
     const now = Date.now();
-    const origin: RequestOrigin = { ...request.origin, transport: 'ws', connectionId: id };
+    const sse = request.protocol === 'sse';
+    const origin: RequestOrigin = { ...request.origin, transport: sse ? 'sse' : 'ws', connectionId: id };
     const connection = new Connection(id, request.protocol, origin, request.viewer, request.link, new OperationRate(this.deps.settings.maxOperationsPerSecond, now), now);
     this.live.set(id, connection);
     this.deps.metrics?.openConnections.inc();
     this.deps.metrics?.connectionsOpened.inc();
     this.scheduleSnapshot();
-    const inserted = this.deps.records?.opened({
+    // Records are the WebSocketConnection rows; an SSE stream is counted, capped and closed like one, not recorded.
+    const inserted = sse ? undefined : this.deps.records?.opened({
       id,
       userId: request.viewer?.id ?? null,
       instanceId: this.deps.settings.instanceId,
@@ -298,7 +300,8 @@ export class ConnectionRegistry {
     const viewer = connection.viewer;
     const slot = viewer ? this.deps.slots.release(viewer.id, connection.id).catch((error: unknown) => logger.warn({ err: error }, 'releasing connection slot failed')) : null;
     await this.opening.get(connection.id);
-    await Promise.all([slot, this.deps.records?.closed(connection.id, code, reason, connection.lastHeardFrom), this.events.emitClosed({ connectionId: connection.id, viewer })]);
+    const record = connection.protocol === 'sse' ? undefined : this.deps.records?.closed(connection.id, code, reason, connection.lastHeardFrom);
+    await Promise.all([slot, record, this.events.emitClosed({ connectionId: connection.id, viewer })]);
   }
 
   /** Closes connections silent for WS_CONNECTION_TIMEOUT (4410) and those whose access token expired (4403). */
@@ -308,7 +311,8 @@ export class ConnectionRegistry {
     for (const connection of this.live.values()) {
       if (connection.closing) continue;
       if (connection.viewer && connection.viewer.tokenExpiresAt <= now) connection.close(CloseCode.Forbidden, 'Access token expired');
-      else if (connection.lastActivityAt < silentSince) connection.close(CloseCode.IdleTimeout, 'Idle timeout');
+      // An SSE client never sends anything after its request: only sockets can fall silent.
+      else if (connection.lastActivityAt < silentSince && connection.protocol !== 'sse') connection.close(CloseCode.IdleTimeout, 'Idle timeout');
     }
   }
 

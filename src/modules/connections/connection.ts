@@ -10,8 +10,8 @@ export interface ConnectionLink {
   close(code: number, reason: string): void;
 }
 
-/** The WebSocket protocol a connection speaks. */
-export type ConnectionProtocol = 'graphql-transport-ws' | 'graphql-ws' | 'legacy-endpoint';
+/** What a connection speaks: a WebSocket protocol, or one SSE subscription stream. */
+export type ConnectionProtocol = 'graphql-transport-ws' | 'graphql-ws' | 'legacy-endpoint' | 'sse';
 
 /**
  * One operation of a connection, under the protocol's id, from the moment its message arrived until
