@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
@@ -73,6 +73,11 @@ const envSchema = z.object({
   GRAPHQL_MAX_ALIASES: positiveInt.default(30),
   GRAPHQL_MAX_TOKENS: positiveInt.default(2000),
   GRAPHQL_MAX_COST: positiveInt.default(5000),
+  // Deployment (issue #14): worker processes sharing the port.
+  WEB_CONCURRENCY: z
+    .union([z.literal('auto'), positiveInt], { message: 'expected a number above 0 or auto' })
+    .transform((v) => (v === 'auto' ? availableParallelism() : v))
+    .default(1),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -122,6 +127,9 @@ export interface Config {
   readonly logLevel: Env['LOG_LEVEL'];
   readonly instanceId: string;
   readonly graphqlLimits: { readonly maxDepth: number; readonly maxAliases: number; readonly maxTokens: number; readonly maxCost: number };
+  // Deployment (issue #14).
+  /** Herald processes sharing the port (node:cluster); 1 runs this process alone, as before. */
+  readonly webConcurrency: number;
 }
 
 /** Thrown for invalid configuration; `message` is the one line start-up prints. */
@@ -149,6 +157,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
   if (e.NODE_ENV === 'production' && !e.ALLOWED_ORIGINS) {
     throw new ConfigError('Invalid configuration: ALLOWED_ORIGINS is required when NODE_ENV=production');
+  }
+  // Several workers are several instances: they need a database and a Redis they can all share.
+  const workers = cleaned.WEB_CONCURRENCY === 'auto' ? `auto (${e.WEB_CONCURRENCY})` : String(e.WEB_CONCURRENCY);
+  if (e.WEB_CONCURRENCY > 1 && !e.DATABASE_URL) {
+    throw new ConfigError(`Invalid configuration: WEB_CONCURRENCY=${workers} needs DATABASE_URL: the embedded database (PGlite) belongs to one process`);
+  }
+  if (e.WEB_CONCURRENCY > 1 && !e.REDIS_URL && !e.REDIS_CLUSTER_NODES?.length) {
+    throw new ConfigError(`Invalid configuration: WEB_CONCURRENCY=${workers} needs REDIS_URL or REDIS_CLUSTER_NODES: workers share events and limits through Redis`);
   }
   const config: Config = {
     env: e.NODE_ENV,
@@ -195,6 +211,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxTokens: e.GRAPHQL_MAX_TOKENS,
       maxCost: e.GRAPHQL_MAX_COST,
     },
+    webConcurrency: e.WEB_CONCURRENCY,
   };
   return deepFreeze(config);
 }
