@@ -1,7 +1,11 @@
 import cluster, { type Worker } from 'node:cluster';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
+import type { Logger } from 'pino';
 import type { Config } from './shared/config.js';
 import { createLogger } from './shared/logger.js';
+import { createClusterMetrics } from './metrics/cluster-metrics.js';
 
 /** A worker that dies sooner than this after it was forked counts as a failed start. */
 const FAST_FAILURE_MS = 10_000;
@@ -17,7 +21,9 @@ const SHUTDOWN_GRACE_MS = 15_000;
  * pool and Redis connections; they meet in PostgreSQL and Redis as separate instances do. A worker
  * that dies is forked again (with growing delays while it keeps dying at start). SIGTERM or SIGINT
  * drains every worker (each closes its sockets with 1001 and finalises its records) and exits 0 when
- * all of them did, 1 otherwise. The primary runs no Herald code and opens no database.
+ * all of them did, 1 otherwise. The primary runs no Herald code and opens no database; with
+ * CLUSTER_METRICS_PORT it serves every worker's metrics there (each scrape of the shared port's
+ * /metrics reaches one worker only).
  */
 export function runPrimary(config: Config, env: NodeJS.ProcessEnv = process.env): void {
   const logger = createLogger(config.logLevel, { role: 'primary' });
@@ -28,6 +34,7 @@ export function runPrimary(config: Config, env: NodeJS.ProcessEnv = process.env)
   let listening = 0;
   let stopping = false;
   let exitCode = 0;
+  const metricsServer = config.clusterMetricsPort === undefined ? null : serveClusterMetrics(config, logger);
 
   const fork = () => {
     if (stopping) return;
@@ -65,6 +72,7 @@ export function runPrimary(config: Config, env: NodeJS.ProcessEnv = process.env)
     if (stopping) return;
     stopping = true;
     logger.info({ signal, workers: forkedAt.size }, 'shutting down: draining every worker');
+    metricsServer?.close();
     if (forkedAt.size === 0) process.exit(0);
     // SIGTERM each worker (a terminal's Ctrl-C has already sent them SIGINT; their handler runs once).
     for (const worker of forkedAt.keys()) worker.process.kill('SIGTERM');
@@ -79,4 +87,34 @@ export function runPrimary(config: Config, env: NodeJS.ProcessEnv = process.env)
 
   logger.info({ workers: config.webConcurrency }, `starting ${config.webConcurrency} workers`);
   for (let i = 0; i < config.webConcurrency; i++) fork();
+}
+
+/** GET /metrics on CLUSTER_METRICS_PORT: every worker's series in one scrape. */
+function serveClusterMetrics(config: Config, logger: Logger): Server {
+  const metrics = createClusterMetrics();
+  const server = createServer((req, res) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || (req.url ?? '/').split('?')[0] !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    metrics.collect().then(
+      (body) => {
+        res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
+        res.end(req.method === 'HEAD' ? undefined : body);
+      },
+      (error: unknown) => {
+        logger.warn({ err: error }, 'collecting worker metrics failed');
+        res.writeHead(503, { 'content-type': 'text/plain' }).end('worker metrics unavailable\n');
+      },
+    );
+  });
+  server.on('error', (error) => {
+    logger.fatal({ err: error, port: config.clusterMetricsPort }, 'cannot serve CLUSTER_METRICS_PORT');
+    process.exit(1);
+  });
+  server.listen(config.clusterMetricsPort, config.host, () => {
+    const { port } = server.address() as AddressInfo;
+    logger.info({ port }, `worker metrics on http://${config.host}:${port}/metrics`);
+  });
+  return server;
 }

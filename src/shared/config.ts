@@ -78,6 +78,7 @@ const envSchema = z.object({
     .union([z.literal('auto'), positiveInt], { message: 'expected a number above 0 or auto' })
     .transform((v) => (v === 'auto' ? availableParallelism() : v))
     .default(1),
+  CLUSTER_METRICS_PORT: z.coerce.number({ message: 'expected a port number' }).int().min(0).max(65535).optional(),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -130,6 +131,8 @@ export interface Config {
   // Deployment (issue #14).
   /** Herald processes sharing the port (node:cluster); 1 runs this process alone, as before. */
   readonly webConcurrency: number;
+  /** With several workers, the primary serves all of their metrics on this port; unset: not served. */
+  readonly clusterMetricsPort: number | undefined;
 }
 
 /** Thrown for invalid configuration; `message` is the one line start-up prints. */
@@ -212,6 +215,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxCost: e.GRAPHQL_MAX_COST,
     },
     webConcurrency: e.WEB_CONCURRENCY,
+    clusterMetricsPort: e.CLUSTER_METRICS_PORT,
   };
   return deepFreeze(config);
 }

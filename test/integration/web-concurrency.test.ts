@@ -1,4 +1,5 @@
 import { spawn, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend } from '../helpers/backends.js';
@@ -62,7 +63,7 @@ describe.runIf(backend === 'services' && backendAvailable())('WEB_CONCURRENCY=2 
 
   beforeAll(async () => {
     shared = await createTestBackend();
-    primary = await startHeraldProcess(shared, { WEB_CONCURRENCY: '2', INSTANCE_ID: `wc-${process.pid}`, JWT_SECRET: TEST_JWT_SECRET, WS_MAX_CONNECTIONS_PER_USER: '100' });
+    primary = await startHeraldProcess(shared, { WEB_CONCURRENCY: '2', INSTANCE_ID: `wc-${process.pid}`, JWT_SECRET: TEST_JWT_SECRET, WS_MAX_CONNECTIONS_PER_USER: '100', CLUSTER_METRICS_PORT: '0' });
     const api = { httpUrl: primary.httpUrl } as TestApp;
     [author, reader] = await Promise.all([registerUser(api, 'wc_author'), registerUser(api, 'wc_reader')]);
   }, 120_000);
@@ -104,12 +105,31 @@ describe.runIf(backend === 'services' && backendAvailable())('WEB_CONCURRENCY=2 
     sub.stop();
   });
 
+  it('serves the metrics of every worker in one scrape on CLUSTER_METRICS_PORT', async () => {
+    const port = await eventually(() => /worker metrics on http:\/\/[^:]+:(\d+)\/metrics/.exec(primary.output())?.[1], 'the metrics port in the log', 10_000);
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const instances = new Set([...text.matchAll(/^herald_ws_connections_open\{instance="([^"]+)"\}/gm)].map((m) => m[1]));
+    expect([...instances].sort()).toEqual([`wc-${process.pid}-w1`, `wc-${process.pid}-w2`]);
+  });
+
+  /** The primary's worker processes (its other children, such as tsx's esbuild service, left out). */
+  function workerPids(): number[] {
+    const children = execFileSync('pgrep', ['-P', String(primary.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
+    return children.filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('main.ts');
+      } catch {
+        return false;
+      }
+    });
+  }
+
   it('starts another worker, with a new INSTANCE_ID, when one dies', async () => {
-    const workers = execFileSync('pgrep', ['-P', String(primary.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
+    const workers = workerPids();
     expect(workers).toHaveLength(2);
     process.kill(workers[0] as number, 'SIGKILL');
     const replaced = await eventually(async () => {
-      const now = execFileSync('pgrep', ['-P', String(primary.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
+      const now = workerPids();
       return now.length === 2 && !now.includes(workers[0] as number) ? now : undefined;
     }, 'a replacement worker', 20_000);
     expect(replaced).toContain(workers[1]);
