@@ -196,5 +196,5 @@ function openPubSub(config: Config, logger: Logger, metrics: HeraldMetrics): { p
   const publisher = connectRedis(target, 'publisher', logger);
   const subscriber = connectRedis(target, 'subscriber', logger);
   // Publisher doubles as the command connection: both only send commands, and one fewer socket per instance.
-  return { pubsub: new PubSub(createRedisEngine(publisher, subscriber), limits, config.redisPrefix, metrics.pubsubObserver()), stateRedis: publisher };
+  return { pubsub: new PubSub(createRedisEngine(publisher, subscriber, { sharded: config.redisShardedPubSub }), limits, config.redisPrefix, metrics.pubsubObserver()), stateRedis: publisher };
 }

@@ -1,7 +1,13 @@
+import cluster from 'node:cluster';
 import { ConfigError, loadConfig } from './shared/config.js';
 import { EmbeddedDatabaseInUseError } from './data/data-dir-lock.js';
+import { runPrimary } from './cluster.js';
 
-/** Entry point: config → app → listen; SIGTERM/SIGINT drain gracefully, bounded so the process always exits. */
+/**
+ * Entry point: config → app → listen; SIGTERM/SIGINT drain gracefully, bounded so the process always
+ * exits. With WEB_CONCURRENCY > 1 this process becomes the primary of that many workers (cluster.ts),
+ * each of which runs this same entry point as a full instance.
+ */
 async function main(): Promise<void> {
   let config;
   try {
@@ -13,7 +19,12 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  // Loaded after the configuration is known to be valid, so a bad one is reported without loading the server.
+  if (config.webConcurrency > 1 && cluster.isPrimary) {
+    runPrimary(config);
+    return;
+  }
+  // Loaded here, not at the top: a bad configuration is reported without loading the server, and a
+  // cluster primary never needs the app's modules in its memory.
   const { buildApp } = await import('./app.js');
   const app = buildApp(config);
   try {

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { PubSubObserver } from '../realtime/pubsub.js';
+import { shareWithClusterPrimary } from './cluster-metrics.js';
 
 /**
  * Herald's Prometheus metrics, on a per-app Registry (not prom-client's global one) so several apps in
@@ -56,6 +57,8 @@ export class HeraldMetrics {
   constructor(defaultLabels: Record<string, string> = {}) {
     this.registry.setDefaultLabels(defaultLabels);
     collectDefaultMetrics({ register: this.registry, prefix: 'herald_process_' });
+    // Under WEB_CONCURRENCY the primary gathers every worker's registry for CLUSTER_METRICS_PORT.
+    shareWithClusterPrimary(this.registry);
   }
 
   /** The PubSub hooks (its constructor's 4th parameter) feeding the event metrics. */

@@ -29,7 +29,13 @@ export function connectRedis(target: RedisTarget, role: string, logger: Logger):
         const url = new URL(node.includes('://') ? node : `redis://${node}`);
         return { host: url.hostname, port: Number(url.port || 6379) };
       }),
-      { redisOptions: { ...roleOptions, connectionName }, clusterRetryStrategy: (attempt) => Math.min(attempt * 200, 2000) },
+      {
+        redisOptions: { ...roleOptions, connectionName },
+        clusterRetryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+        // The subscriber keeps one connection per master for SSUBSCRIBE (sharded pub/sub, Redis >= 7);
+        // unused, and harmless, when the engine falls back to classic SUBSCRIBE.
+        shardedSubscribers: role === 'subscriber',
+      },
     );
   } else if (target.url) {
     client = new Redis(target.url, { ...roleOptions, connectionName });

@@ -1,25 +1,48 @@
 import { RedisPubSub } from 'graphql-redis-subscriptions';
+import { Cluster } from 'ioredis';
 import type { PubSubEngine } from './engine.js';
 import { pingRedis, type RedisClient } from './redis-connection.js';
+import { clusterSupportsShardedPubSub, createShardedTransport, type ChannelTransport } from './redis-sharded-engine.js';
+
+export interface RedisEngineOptions {
+  /**
+   * Sharded pub/sub (SPUBLISH/SSUBSCRIBE) on a cluster: `'auto'` (default) uses it when the servers
+   * have it (Redis >= 7), `true` always, `false` never. Ignored on a single Redis.
+   */
+  readonly sharded?: 'auto' | boolean;
+}
 
 /**
- * Redis pub/sub through graphql-redis-subscriptions: it reference-counts channels, so one Redis
- * SUBSCRIBE serves every local subscriber of a topic. Publisher and subscriber are separate
- * connections because a subscribed connection cannot publish.
+ * The Redis engine. On a single Redis, and on a cluster without sharded pub/sub, classic
+ * PUBLISH/SUBSCRIBE through graphql-redis-subscriptions; on a cluster with Redis >= 7,
+ * SPUBLISH/SSUBSCRIBE, so each message only reaches the shard that owns its channel (see
+ * redis-sharded-engine.ts). Publisher and subscriber are separate connections because a subscribed
+ * connection cannot publish. Instances must agree: a classic publisher and a sharded subscriber do not
+ * hear each other.
  */
-export function createRedisEngine(publisher: RedisClient, subscriber: RedisClient): PubSubEngine {
-  handleUnsubscribeFailures(subscriber);
-  const redisPubSub = new RedisPubSub({ publisher, subscriber });
+export function createRedisEngine(publisher: RedisClient, subscriber: RedisClient, options: RedisEngineOptions = {}): PubSubEngine {
+  const sharded = options.sharded ?? 'auto';
+  // Known at once except for 'auto' on a cluster, which asks the servers first (once per process).
+  let known: ChannelTransport | null = null;
+  let choosing: Promise<ChannelTransport> | null = null;
+  if (!(publisher instanceof Cluster) || !(subscriber instanceof Cluster) || sharded === false) {
+    known = createClassicTransport(publisher, subscriber);
+  } else if (sharded === true) {
+    known = createShardedTransport(publisher, subscriber);
+  } else {
+    choosing = chooseClusterTransport(publisher, subscriber).then((chosen) => (known = chosen));
+    // Callers see a failure through their own await; this only keeps an unawaited one from ending the process.
+    choosing.catch(() => undefined);
+  }
+  // Synchronous when known, so the classic path calls the library exactly as before.
+  const transport = async (): Promise<ChannelTransport> => known ?? (choosing as Promise<ChannelTransport>);
   return {
     kind: 'redis',
     async publish(channel, message) {
-      await redisPubSub.publish(channel, message);
+      await (known ?? (await transport())).publish(channel, message);
     },
     async subscribe(channel, listener) {
-      const subscribed = redisPubSub.subscribe(channel, listener);
-      handlePendingSubscribeFailure(redisPubSub, channel);
-      const id = await subscribed;
-      return () => redisPubSub.unsubscribe(id);
+      return (known ?? (await transport())).subscribe(channel, listener);
     },
     async isHealthy() {
       const [pub, sub] = await Promise.all([pingRedis(publisher), Promise.resolve(subscriber.status === 'ready')]);
@@ -33,6 +56,44 @@ export function createRedisEngine(publisher: RedisClient, subscriber: RedisClien
           else c.disconnect();
         }),
       );
+    },
+  };
+}
+
+/**
+ * Asks the cluster once (waiting for it if it is down) and keeps the answer for the process's life.
+ * A failed probe is retried rather than guessed: guessing wrong would split instances into two groups
+ * that do not hear each other.
+ */
+function chooseClusterTransport(publisher: Cluster, subscriber: Cluster): Promise<ChannelTransport> {
+  return (async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await clusterSupportsShardedPubSub(subscriber)) ? createShardedTransport(publisher, subscriber) : createClassicTransport(publisher, subscriber);
+      } catch (error) {
+        if (subscriber.status === 'end') throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(attempt * 200, 2000)));
+      }
+    }
+  })();
+}
+
+/**
+ * Classic pub/sub through graphql-redis-subscriptions: it reference-counts channels, so one Redis
+ * SUBSCRIBE serves every local subscriber of a topic.
+ */
+function createClassicTransport(publisher: RedisClient, subscriber: RedisClient): ChannelTransport {
+  handleUnsubscribeFailures(subscriber);
+  const redisPubSub = new RedisPubSub({ publisher, subscriber });
+  return {
+    async publish(channel, message) {
+      await redisPubSub.publish(channel, message);
+    },
+    async subscribe(channel, listener) {
+      const subscribed = redisPubSub.subscribe(channel, listener);
+      handlePendingSubscribeFailure(redisPubSub, channel);
+      const id = await subscribed;
+      return () => redisPubSub.unsubscribe(id);
     },
   };
 }

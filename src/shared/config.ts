@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
@@ -87,6 +87,13 @@ const envSchema = z.object({
   GRAPHQL_INTROSPECTION: bool.default(true),
   /** Unset: on outside production, off in production. */
   GRAPHQL_FIELD_SUGGESTIONS: bool.optional(),
+  // Deployment (issue #14): worker processes sharing the port.
+  WEB_CONCURRENCY: z
+    .union([z.literal('auto'), positiveInt], { message: 'expected a number above 0 or auto' })
+    .transform((v) => (v === 'auto' ? availableParallelism() : v))
+    .default(1),
+  CLUSTER_METRICS_PORT: z.coerce.number({ message: 'expected a port number' }).int().min(0).max(65535).optional(),
+  REDIS_SHARDED_PUBSUB: z.enum(['auto', 'true', 'false'], { message: 'expected auto, true or false' }).default('auto'),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -143,6 +150,13 @@ export interface Config {
   readonly graphqlIntrospection: boolean;
   /** false: "Did you mean …?" is cut from validation and variable errors. */
   readonly graphqlFieldSuggestions: boolean;
+  // Deployment (issue #14).
+  /** Herald processes sharing the port (node:cluster); 1 runs this process alone, as before. */
+  readonly webConcurrency: number;
+  /** With several workers, the primary serves all of their metrics on this port; unset: not served. */
+  readonly clusterMetricsPort: number | undefined;
+  /** On a Redis Cluster: SPUBLISH/SSUBSCRIBE when the servers have them ('auto'), always, or never (classic). */
+  readonly redisShardedPubSub: 'auto' | boolean;
 }
 
 /** Thrown for invalid configuration; `message` is the one line start-up prints. */
@@ -180,6 +194,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
   if (e.NODE_ENV === 'production' && !e.ALLOWED_ORIGINS) {
     throw new ConfigError('Invalid configuration: ALLOWED_ORIGINS is required when NODE_ENV=production');
+  }
+  // Several workers are several instances: they need a database and a Redis they can all share.
+  const workers = cleaned.WEB_CONCURRENCY === 'auto' ? `auto (${e.WEB_CONCURRENCY})` : String(e.WEB_CONCURRENCY);
+  if (e.WEB_CONCURRENCY > 1 && !e.DATABASE_URL) {
+    throw new ConfigError(`Invalid configuration: WEB_CONCURRENCY=${workers} needs DATABASE_URL: the embedded database (PGlite) belongs to one process`);
+  }
+  if (e.WEB_CONCURRENCY > 1 && !e.REDIS_URL && !e.REDIS_CLUSTER_NODES?.length) {
+    throw new ConfigError(`Invalid configuration: WEB_CONCURRENCY=${workers} needs REDIS_URL or REDIS_CLUSTER_NODES: workers share events and limits through Redis`);
   }
   const config: Config = {
     env: e.NODE_ENV,
@@ -229,6 +251,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     graphiql: e.GRAPHIQL,
     graphqlIntrospection: e.GRAPHQL_INTROSPECTION,
     graphqlFieldSuggestions: e.GRAPHQL_FIELD_SUGGESTIONS ?? e.NODE_ENV !== 'production',
+    webConcurrency: e.WEB_CONCURRENCY,
+    clusterMetricsPort: e.CLUSTER_METRICS_PORT,
+    redisShardedPubSub: e.REDIS_SHARDED_PUBSUB === 'auto' ? 'auto' : e.REDIS_SHARDED_PUBSUB === 'true',
   };
   return deepFreeze(config);
 }

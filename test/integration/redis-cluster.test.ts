@@ -1,118 +1,120 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from 'ioredis';
 import { backend, isCi } from '../helpers/backends.js';
 import { backendAvailable, createTestBackend, startTestApp, type TestApp, type TestBackend } from '../helpers/test-app.js';
-import { bearer, connectWs, gqlOk, Subscription, type WsHandle } from '../helpers/clients.js';
-import { createPost, registerUser, type TestUser } from '../helpers/users.js';
-import { freePort } from '../helpers/faults.js';
+import { bearer, connectWs, gql, gqlOk, Subscription, type WsHandle } from '../helpers/clients.js';
+import { createPost, registerStaff, registerUser, type TestUser } from '../helpers/users.js';
+import { acknowledged, eventually } from '../helpers/connections.js';
+import { hasRedisClusterTools, RedisClusterHandle } from '../helpers/redis-cluster.js';
+import { topics } from '../../src/realtime/topics.js';
 import { RedisConnectionSlots } from '../../src/modules/connections/connection-slots.store.redis.js';
+import { RedisVisitorStore } from '../../src/modules/analytics/visitor.store.redis.js';
 
-const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
-if (!hasRedisServer && isCi() && backend === 'services') throw new Error('CI=true but redis-server is not installed');
+const tools = hasRedisClusterTools();
+if (!tools && isCi() && backend === 'services') throw new Error('CI=true but redis-server / redis-cli are not installed');
 
-/** A single-node Redis in cluster mode (all 16384 slots on one node): the cluster code path without a real cluster. */
-async function startClusterNode(): Promise<{ port: number; stop(): Promise<void> }> {
-  const port = await freePort();
-  const dir = await mkdtemp(join(tmpdir(), 'herald-cluster-'));
-  const child: ChildProcess = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1', '--cluster-config-file', join(dir, 'nodes.conf'), '--save', '', '--appendonly', 'no', '--dir', dir],
-    { stdio: 'ignore' },
-  );
-  const deadline = Date.now() + 10_000;
-  const cli = (...args: string[]) => spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' });
-  while (cli('ping').stdout.trim() !== 'PONG') {
-    if (Date.now() > deadline) throw new Error('cluster node did not start');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  cli('cluster', 'addslotsrange', '0', '16383');
-  while (!cli('cluster', 'info').stdout.includes('cluster_state:ok')) {
-    if (Date.now() > deadline) throw new Error('cluster did not become ok');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    port,
-    async stop() {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await exited;
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
+const POST_UPDATED = 'subscription($id: ID!) { postUpdated(postId: $id) { post { id title } } }';
+const UPDATE = 'mutation($id: ID!, $title: String!) { updatePost(id: $id, input: { title: $title }) { id } }';
+const readyStatus = async (app: TestApp) => (await fetch(`http://127.0.0.1:${app.port}/ready`)).status;
 
-describe.runIf(backend === 'services' && backendAvailable() && hasRedisServer)('Redis Cluster (REDIS_CLUSTER_NODES)', () => {
-  let node: { port: number; stop(): Promise<void> };
+// One real cluster for the file: three masters with a replica each (started in parallel, ~2 s), two
+// Herald instances on it sharing one PostgreSQL database.
+describe.runIf(backend === 'services' && backendAvailable() && tools)('a Redis Cluster of three masters (REDIS_CLUSTER_NODES)', () => {
+  let cluster: RedisClusterHandle;
   let shared: TestBackend;
   let a: TestApp;
   let b: TestApp;
   let author: TestUser;
   let reader: TestUser;
+  let prefix: string;
   const sockets: WsHandle[] = [];
+  const channelOf = (topic: { channel: string }) => prefix + topic.channel;
 
   beforeAll(async () => {
-    node = await startClusterNode();
-    shared = await createTestBackend();
-    const clusterEnv = { REDIS_URL: '', REDIS_CLUSTER_NODES: `127.0.0.1:${node.port}`, TYPING_TTL: '500ms' };
-    a = await startTestApp(clusterEnv, shared);
-    b = await startTestApp(clusterEnv, shared);
-    author = await registerUser(a, 'cl_author');
-    reader = await registerUser(a, 'cl_reader');
+    [cluster, shared] = await Promise.all([RedisClusterHandle.start({ masters: 3, replicasPerMaster: 1 }), createTestBackend()]);
+    const env = { ...cluster.env, TYPING_TTL: '500ms', WS_MAX_CONNECTIONS_PER_USER: '2' };
+    [a, b] = await Promise.all([startTestApp(env, shared), startTestApp(env, shared)]);
+    prefix = a.env.REDIS_PREFIX as string;
+    [author, reader] = await Promise.all([registerUser(a, 'cl_author'), registerUser(a, 'cl_reader')]);
   }, 120_000);
 
   afterAll(async () => {
     await Promise.all(sockets.map((s) => s.dispose()));
-    await a?.stop();
-    await b?.stop();
+    await Promise.all([a?.stop(), b?.stop()]);
     await shared?.dispose();
-    await node?.stop();
+    await cluster?.stop();
   });
 
-  it('runs pub/sub through the cluster: a write on one instance reaches a subscriber on the other', async () => {
-    expect((await (await fetch(`http://127.0.0.1:${a.port}/ready`)).json()).redis).toBe('UP');
-    const postId = await createPost(a, author);
-    const ws = connectWs(b, bearer(reader.token));
+  function socket(app: TestApp, user: TestUser): WsHandle {
+    const ws = connectWs(app, bearer(user.token));
     sockets.push(ws);
-    const updates = new Subscription(ws.client, 'subscription($id: ID!) { postUpdated(postId: $id) { post { title } } }', { id: postId });
-    const deadline = Date.now() + 5000;
-    while (b.app.runtime.pubsub.openStreams('postUpdated') < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    // The SUBSCRIBE has reached the cluster once the channel shows up in PUBSUB CHANNELS.
-    const probe = new Cluster([{ host: '127.0.0.1', port: node.port }]);
-    try {
-      while (Date.now() < deadline) {
-        const channels = (await probe.pubsub('CHANNELS', '*')) as string[];
-        if (channels.some((c) => c.endsWith(`postUpdated:${postId}`))) break;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    } finally {
-      probe.disconnect();
+    return ws;
+  }
+
+  /** Posts whose postUpdated channels, together, live on every master (slots are hashes of random ids). */
+  async function postsOnEveryShard(): Promise<{ id: string; master: number }[]> {
+    const masters = new Set(await cluster.masters());
+    const found = new Map<number, string>();
+    for (let i = 0; i < 30 && found.size < masters.size; i++) {
+      const id = await createPost(a, author);
+      const master = await cluster.masterOfSlot(await cluster.slotOf(channelOf(topics.postUpdated(id))));
+      if (!found.has(master)) found.set(master, id);
     }
-    await gqlOk(a, 'mutation($id: ID!) { updatePost(id: $id, input: { title: "Through the cluster" }) { id } }', { id: postId }, author.token);
-    const event = await updates.until((d) => d.postUpdated.post.title === 'Through the cluster');
-    expect(event.postUpdated.post.title).toBe('Through the cluster');
+    expect(found.size).toBe(masters.size);
+    return [...found].map(([master, id]) => ({ id, master }));
+  }
+
+  it('delivers events between the instances with sharded pub/sub: each topic only on the shard that owns it', async () => {
+    const posts = await postsOnEveryShard();
+    // One socket per instance (the cap is 2 per user), one subscription per post on each.
+    const [wsA, wsB] = [socket(a, reader), socket(b, reader)];
+    const onA = new Map(posts.map((p) => [p.id, new Subscription(wsA.client, POST_UPDATED, { id: p.id })]));
+    const onB = new Map(posts.map((p) => [p.id, new Subscription(wsB.client, POST_UPDATED, { id: p.id })]));
+    // Both instances have SSUBSCRIBEd each channel on its own shard.
+    for (const p of posts) await eventually(async () => (await cluster.shardSubscribers(channelOf(topics.postUpdated(p.id)))) >= 2, 'both instances to SSUBSCRIBE', 10_000);
+
+    const masters = await cluster.masters();
+    for (const port of cluster.nodes.map((n) => n.port)) {
+      const { sharded, classic } = await cluster.channelsOn(port);
+      const mine = posts.filter((p) => p.master === port).map((p) => channelOf(topics.postUpdated(p.id)));
+      if (masters.includes(port)) expect(sharded.filter((c) => c.includes(':postUpdated:')).sort()).toEqual(mine.sort());
+      // Nothing of ours went through classic SUBSCRIBE, which every node would have to copy.
+      expect(classic.filter((c) => c.startsWith(prefix))).toEqual([]);
+    }
+
+    // Writes alternate between the instances; every subscriber on both sees every write.
+    for (const [i, p] of posts.entries()) await gqlOk(i % 2 === 0 ? a : b, UPDATE, { id: p.id, title: `sharded ${i}` }, author.token);
+    for (const [i, p] of posts.entries()) {
+      for (const subs of [onA, onB]) await subs.get(p.id)?.until((d) => d.postUpdated.post.title === `sharded ${i}`, 10_000);
+    }
+    for (const sub of [...onA.values(), ...onB.values()]) sub.stop();
+    await Promise.all([wsA.dispose(), wsB.dispose()]);
   });
 
   it('keeps typing state in the cluster, shared by both instances, and expires it there', async () => {
     const postId = await createPost(a, author);
     await gqlOk(a, 'mutation($id: ID!) { setTyping(postId: $id, isTyping: true) }', { id: postId }, reader.token);
-    const ws = connectWs(b, bearer(author.token));
-    sockets.push(ws);
-    const typing = new Subscription(ws.client, 'subscription($id: ID!) { typing(postId: $id) { isTyping typingUsers { id } } }', { id: postId });
+    const typing = new Subscription(socket(b, author).client, 'subscription($id: ID!) { typing(postId: $id) { isTyping typingUsers { id } } }', { id: postId });
     // The snapshot on instance B already shows the typist registered through instance A.
     const first = await typing.next();
     expect(first.data?.typing.typingUsers).toEqual([{ id: reader.id }]);
     // And its expiry, swept through the cluster, arrives as isTyping false.
     await typing.until((d) => d.typing.isTyping === false && d.typing.typingUsers.length === 0, 10_000);
+    typing.stop();
+  });
+
+  it('holds the per-user connection cap across both instances', async () => {
+    const capped = await registerUser(a, 'cl_capped');
+    await acknowledged(socket(a, capped));
+    await acknowledged(socket(b, capped));
+    const third = socket(b, capped);
+    expect((await third.closed).code).toBe(4008);
   });
 
   it('refreshes connection slots through the cluster (one transaction per user) and lets the rest lapse', async () => {
-    const cluster = new Cluster([{ host: '127.0.0.1', port: node.port }]);
+    const client = new Cluster(cluster.startupNodes);
     try {
-      const slots = new RedisConnectionSlots(cluster, `herald-cluster-slots-${Date.now()}:`, 1000);
+      const slots = new RedisConnectionSlots(client, `herald-cluster-slots-${Date.now()}:`, 1000);
       for (const id of ['a1', 'a2']) expect(await slots.acquire('ua', id, 2)).toBe(true);
       expect(await slots.acquire('ub', 'b1', 1)).toBe(true);
       await new Promise((r) => setTimeout(r, 600));
@@ -125,7 +127,73 @@ describe.runIf(backend === 'services' && backendAvailable() && hasRedisServer)('
       expect(await slots.acquire('ua', 'a4', 2)).toBe(false);
       expect(await slots.acquire('ub', 'b2', 1)).toBe(false);
     } finally {
-      cluster.disconnect();
+      client.disconnect();
     }
   });
+
+  it('shares rate limits: logins failed on A count on B', async () => {
+    const target = await registerUser(a, 'cl_limited');
+    const login = 'mutation($e: String!) { login(email: $e, password: "wrong password!") { accessToken } }';
+    for (let i = 0; i < 10; i++) {
+      const failed = await gql(a, login, { e: target.email });
+      expect(failed.errors?.[0]?.extensions?.code).not.toBe('RATE_LIMITED');
+    }
+    const limited = await gql(b, login, { e: target.email });
+    expect(limited.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+  });
+
+  it('counts live visitors and connections of both instances in the staff figures', async () => {
+    const staff = await registerStaff(a);
+    const query = '{ analytics { liveVisitors } connectionStats { totalConnections instances { instanceId } } }';
+    const before = (await gqlOk(b, query, {}, staff.token)).analytics.liveVisitors as number;
+    const visitors = await Promise.all([registerUser(a, 'cl_visitor'), registerUser(a, 'cl_visitor')]);
+    for (const v of visitors) await gqlOk(a, 'mutation { trackPageView(path: "/cluster") }', {}, v.token);
+    const seen = await eventually(async () => {
+      const data = await gqlOk(b, query, {}, staff.token);
+      return data.analytics.liveVisitors === before + 2 ? data : undefined;
+    }, 'live visitors tracked on A to count on B', 10_000);
+    const ids = seen.connectionStats.instances.map((i: { instanceId: string }) => i.instanceId);
+    expect(ids).toEqual(expect.arrayContaining([a.app.config.instanceId, b.app.config.instanceId]));
+    expect(seen.connectionStats.totalConnections).toBe(a.app.runtime.services.connections.size + b.app.runtime.services.connections.size);
+
+    // The store itself on the cluster: touch and count, trimming what is older than the window.
+    const client = new Cluster(cluster.startupNodes);
+    try {
+      const store = new RedisVisitorStore(client, `herald-cluster-visitors-${Date.now()}:`, 60_000);
+      await store.touch(['v1', 'v2'], 1000);
+      await store.touch(['v2', 'v3'], 5000);
+      expect(await store.countSince(4000)).toBe(2);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  // Last: it leaves one shard without a replica.
+  it('survives the failover of the master that owns a topic: subscribers on both instances keep receiving', async () => {
+    const postId = await createPost(a, author);
+    const channel = channelOf(topics.postUpdated(postId));
+    const watcher = await registerUser(a, 'cl_watcher');
+    const watchers = [a, b].map((app) => {
+      const ws = socket(app, watcher);
+      let closed = false;
+      void ws.closed.then(() => (closed = true));
+      return { sub: new Subscription(ws.client, POST_UPDATED, { id: postId }), closed: () => closed };
+    });
+    await eventually(async () => (await cluster.shardSubscribers(channel)) >= 2, 'both instances to SSUBSCRIBE', 10_000);
+    await gqlOk(a, UPDATE, { id: postId, title: 'before failover' }, author.token);
+    for (const w of watchers) await w.sub.until((d) => d.postUpdated.post.title === 'before failover', 10_000);
+
+    const owner = await cluster.masterOfSlot(await cluster.slotOf(channel));
+    await cluster.kill(owner);
+    await cluster.waitUntilHealthy();
+    const promoted = await cluster.masterOfSlot(await cluster.slotOf(channel));
+    expect(promoted).not.toBe(owner);
+
+    // Both instances resubscribe on the promoted replica by themselves; the sockets stay open.
+    await eventually(async () => (await cluster.shardSubscribers(channel)) >= 2, 'both instances to SSUBSCRIBE on the new master', 20_000);
+    await eventually(async () => (await readyStatus(a)) === 200 && (await readyStatus(b)) === 200, '/ready 200 on both', 20_000);
+    await eventually(async () => (await gql(b, UPDATE, { id: postId, title: 'after failover' }, author.token)).errors === undefined, 'a write after the failover', 10_000);
+    for (const w of watchers) await w.sub.until((d) => d.postUpdated.post.title === 'after failover', 10_000);
+    expect(watchers.map((w) => w.closed())).toEqual([false, false]);
+  }, 60_000);
 });

@@ -41,6 +41,8 @@ describe('loadConfig', () => {
     ['REDIS_URL', 'http://x', /REDIS_URL=.*redis/],
     ['WS_JWT_AUTH_REQUIRED', 'maybe', /WS_JWT_AUTH_REQUIRED="maybe".*true or false/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL="loud"/],
+    ['WEB_CONCURRENCY', 'many', /WEB_CONCURRENCY="many".*auto/],
+    ['WEB_CONCURRENCY', '0', /WEB_CONCURRENCY="0"/],
   ])('stops with one line naming %s when it is %s', (variable, value, pattern) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     try {
@@ -93,5 +95,13 @@ describe('loadConfig', () => {
     expect(config.databaseUrl).toBeUndefined();
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.ws)).toBe(true);
+  });
+
+  it('runs one process by default; several workers only on a database and a Redis they can share', () => {
+    expect(loadConfig({}).webConcurrency).toBe(1);
+    expect(() => loadConfig({ WEB_CONCURRENCY: '2' })).toThrow(/^Invalid configuration: WEB_CONCURRENCY=2 needs DATABASE_URL: the embedded database \(PGlite\) belongs to one process$/);
+    expect(() => loadConfig({ WEB_CONCURRENCY: '2', DATABASE_URL: 'postgresql://db/h' })).toThrow(/WEB_CONCURRENCY=2 needs REDIS_URL or REDIS_CLUSTER_NODES/);
+    expect(loadConfig({ WEB_CONCURRENCY: '3', DATABASE_URL: 'postgresql://db/h', REDIS_CLUSTER_NODES: 'r1:7000' }).webConcurrency).toBe(3);
+    expect(loadConfig({ WEB_CONCURRENCY: 'auto', DATABASE_URL: 'postgresql://db/h', REDIS_URL: 'redis://r' }).webConcurrency).toBeGreaterThanOrEqual(1);
   });
 });
