@@ -64,6 +64,8 @@ describe.runIf(backend === 'services' && backendAvailable())('WEB_CONCURRENCY=2 
   beforeAll(async () => {
     shared = await createTestBackend();
     primary = await startHeraldProcess(shared, { WEB_CONCURRENCY: '2', INSTANCE_ID: `wc-${process.pid}`, JWT_SECRET: TEST_JWT_SECRET, WS_MAX_CONNECTIONS_PER_USER: '100', CLUSTER_METRICS_PORT: '0' });
+    // The first worker's "listening" line starts the tests; the second may still be starting (a busy machine).
+    await eventually(() => primary.output().includes('all 2 workers accepting'), 'both workers to accept', 60_000);
     const api = { httpUrl: primary.httpUrl } as TestApp;
     [author, reader] = await Promise.all([registerUser(api, 'wc_author'), registerUser(api, 'wc_reader')]);
   }, 120_000);
