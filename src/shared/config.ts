@@ -98,6 +98,9 @@ const envSchema = z.object({
 
 type Env = z.infer<typeof envSchema>;
 
+/** Every environment variable Herald reads (docs/configuration.md documents exactly these). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 export interface Config {
   readonly env: Env['NODE_ENV'];
   readonly port: number;
