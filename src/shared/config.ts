@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
@@ -73,6 +74,14 @@ const envSchema = z.object({
   GRAPHQL_MAX_ALIASES: positiveInt.default(30),
   GRAPHQL_MAX_TOKENS: positiveInt.default(2000),
   GRAPHQL_MAX_COST: positiveInt.default(5000),
+  // Trusted documents (persisted operations): see src/graphql/trusted-documents.ts.
+  TRUSTED_DOCUMENTS: z.enum(['only', 'allow', 'off'], { message: 'expected only, allow or off' }).default('allow'),
+  TRUSTED_DOCUMENTS_MANIFEST: csv
+    .superRefine((files, ctx) => {
+      const missing = files.find((file) => !existsSync(file));
+      if (missing !== undefined) ctx.addIssue({ code: 'custom', message: `no such file: ${missing}` });
+    })
+    .default([]),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -122,6 +131,13 @@ export interface Config {
   readonly logLevel: Env['LOG_LEVEL'];
   readonly instanceId: string;
   readonly graphqlLimits: { readonly maxDepth: number; readonly maxAliases: number; readonly maxTokens: number; readonly maxCost: number };
+  // Trusted documents (persisted operations).
+  readonly trustedDocuments: {
+    /** `only`: trusted documents alone run; `allow`: ids resolve and any text runs too; `off`: ids are not understood. */
+    readonly mode: 'only' | 'allow' | 'off';
+    /** Manifests of client builds, read in addition to the generated one (src/generated/graphql/persisted-documents.json). */
+    readonly manifestFiles: readonly string[];
+  };
 }
 
 /** Thrown for invalid configuration; `message` is the one line start-up prints. */
@@ -195,6 +211,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxTokens: e.GRAPHQL_MAX_TOKENS,
       maxCost: e.GRAPHQL_MAX_COST,
     },
+    trustedDocuments: { mode: e.TRUSTED_DOCUMENTS, manifestFiles: e.TRUSTED_DOCUMENTS_MANIFEST },
   };
   return deepFreeze(config);
 }
