@@ -7,6 +7,8 @@ import type { Context } from '../../graphql/context.js';
 import { maskError } from '../../graphql/mask-error.js';
 import type { YogaServerContext } from '../context-factory.js';
 import type { Plugin } from 'graphql-yoga';
+import { loadTrustedDocuments, type TrustedDocuments } from '../../graphql/trusted-documents.js';
+import { trustedDocumentsPlugin } from '../../graphql/plugins/trusted-documents.js';
 
 export type HeraldYoga = YogaServerInstance<YogaServerContext, Context>;
 
@@ -16,6 +18,11 @@ export interface YogaDeps {
   readonly logger: Logger;
   readonly context: (initial: YogaServerContext) => Promise<Context>;
   readonly plugins?: Plugin<Record<string, unknown>>[];
+  /**
+   * The trusted documents every transport resolves ids against; loaded here from `config.trustedDocuments`
+   * when not given (the WebSocket transports need the same instance: load it once and pass it to both).
+   */
+  readonly trustedDocuments?: TrustedDocuments;
 }
 
 /**
@@ -24,6 +31,7 @@ export interface YogaDeps {
  */
 export function createHeraldYoga(deps: YogaDeps): HeraldYoga {
   const isDev = deps.config.env !== 'production';
+  const trusted = deps.trustedDocuments ?? loadTrustedDocuments(deps.config.trustedDocuments);
   return createYoga<YogaServerContext, Context>({
     schema: deps.schema,
     graphqlEndpoint: '/graphql',
@@ -48,7 +56,8 @@ export function createHeraldYoga(deps: YogaDeps): HeraldYoga {
         else deps.logger.error(text);
       },
     },
-    plugins: deps.plugins ?? [],
+    // Trusted documents last: its validation cache keys on the rules the query-limit plugins have added.
+    plugins: [...(deps.plugins ?? []), trustedDocumentsPlugin(trusted)],
   });
 }
 

@@ -1,0 +1,79 @@
+import { GraphQLError, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { TrustedDocumentCode, type TrustedDocuments } from '../trusted-documents.js';
+
+/** What one known document's validation produced, and under which schema and rules. */
+interface Validated {
+  readonly schema: GraphQLSchema;
+  readonly rules: string;
+  readonly errors: readonly Error[];
+}
+
+/**
+ * Trusted documents in Yoga's pipeline (HTTP GET/POST and SSE), one hook per step:
+ *
+ * - params: `documentId` (POST body, or GET query string) and Apollo's `extensions.persistedQuery` are
+ *   resolved by `TrustedDocuments.resolve()`, so Yoga sees an ordinary `{ query, variables, ... }`; its
+ *   refusals become HTTP errors here. A request with neither text nor id is left to Yoga's own answer.
+ * - parse: a trusted document's text yields the node parsed at start-up (the WebSocket transports get
+ *   this too when they parse through `getEnveloped`).
+ * - validate: a trusted document is validated once per schema and rule set, through the full pipeline
+ *   (graphql's rules and the query limits' rules, which armor adds in its own onValidate); the outcome
+ *   is reused after that. Safe because the document, the schema and the limits are all fixed for the
+ *   life of the process, and no rule depends on the request. Register this plugin after the query-limit
+ *   plugins, so the rule set it keys on is the complete one.
+ */
+export function trustedDocumentsPlugin(trusted: TrustedDocuments): Plugin<Record<string, unknown>> {
+  const validated = new WeakMap<DocumentNode, Validated>();
+  return {
+    onParams({ params, request, setParams }) {
+      const raw = params as typeof params & { documentId?: unknown };
+      const documentId = raw.documentId ?? (request.method === 'GET' ? documentIdFromUrl(request.url) : undefined);
+      const extensions = raw.extensions as { persistedQuery?: unknown } | undefined;
+      if (typeof raw.query !== 'string' && documentId == null && extensions?.persistedQuery == null) return;
+      const resolved = trusted.resolve({ query: raw.query, documentId, extensions });
+      if (resolved instanceof GraphQLError) throw withHttpStatus(resolved, request.method);
+      // Without `documentId`: Yoga refuses parameters it does not know.
+      setParams({ query: resolved.query, variables: raw.variables, operationName: raw.operationName, extensions: raw.extensions });
+    },
+    onParse({ params, setParsedDocument }) {
+      if (typeof params.source !== 'string') return;
+      const known = trusted.byText(params.source);
+      if (known) setParsedDocument(known.document);
+    },
+    onValidate({ params: { schema, documentAST, rules }, setResult }) {
+      if (!trusted.isTrusted(documentAST)) return;
+      const key = ruleKey(rules);
+      const seen = validated.get(documentAST);
+      if (seen && seen.schema === schema && seen.rules === key) {
+        setResult([...seen.errors]);
+        return;
+      }
+      return ({ result }) => {
+        validated.set(documentAST, { schema, rules: key, errors: result });
+      };
+    },
+  };
+}
+
+/** The GET parameter, read only when the URL can hold it (Yoga's GET parser keeps only the standard four). */
+function documentIdFromUrl(url: string): string | undefined {
+  if (!url.includes('documentId=')) return undefined;
+  return new URL(url).searchParams.get('documentId') ?? undefined;
+}
+
+function ruleKey(rules: readonly ValidationRule[] | undefined): string {
+  return rules?.map((rule) => rule.name).join(',') ?? '';
+}
+
+/**
+ * NOT_FOUND and NOT_SUPPORTED answer 200 as Apollo Server does (Apollo's link retries on them), and a GET
+ * one must not be cached: a cached miss would outlive the deployment that adds the document. The other
+ * refusals are 400.
+ */
+function withHttpStatus(error: GraphQLError, method: string): GraphQLError {
+  const code = error.extensions.code;
+  const soft = code === TrustedDocumentCode.NotFound || code === TrustedDocumentCode.NotSupported;
+  const http = !soft ? { status: 400 } : method === 'GET' ? { status: 200, headers: { 'cache-control': 'private, no-cache, must-revalidate' } } : { status: 200 };
+  return new GraphQLError(error.message, { extensions: { ...error.extensions, http } });
+}
