@@ -69,11 +69,13 @@ function ruleKey(rules: readonly ValidationRule[] | undefined): string {
 /**
  * NOT_FOUND and NOT_SUPPORTED answer 200 as Apollo Server does (Apollo's link retries on them), and a GET
  * one must not be cached: a cached miss would outlive the deployment that adds the document. The other
- * refusals are 400.
+ * refusals are request errors as the GraphQL-over-HTTP spec has them (`spec`): 400 for
+ * `application/graphql-response+json`, 200 for `application/json` and SSE (where the error arrives as the
+ * stream's one `next` event, as Yoga's parse and validation errors do).
  */
 function withHttpStatus(error: GraphQLError, method: string): GraphQLError {
   const code = error.extensions.code;
   const soft = code === TrustedDocumentCode.NotFound || code === TrustedDocumentCode.NotSupported;
-  const http = !soft ? { status: 400 } : method === 'GET' ? { status: 200, headers: { 'cache-control': 'private, no-cache, must-revalidate' } } : { status: 200 };
+  const http = !soft ? { spec: true, status: 400 } : method === 'GET' ? { status: 200, headers: { 'cache-control': 'private, no-cache, must-revalidate' } } : { status: 200 };
   return new GraphQLError(error.message, { extensions: { ...error.extensions, http } });
 }
