@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { GraphQLError, parse, type DocumentNode } from 'graphql';
-import { canonicalDocumentId, sha256Payload } from './document-id.js';
+import { canonicalDocumentId, sha256Payload } from '../shared/document-id.js';
 
 /**
  * Trusted documents (persisted operations): GraphQL documents known before the server starts, from the
@@ -121,12 +121,14 @@ export class TrustedDocuments {
    * Decides what an operation runs. Pure and synchronous. Returns the operation, or a GraphQLError whose
    * `extensions.code` is one of `TrustedDocumentCode` (it carries no HTTP status: the transport picks one).
    *
-   * The id comes from `documentId` or from Apollo's `extensions.persistedQuery.sha256Hash` (version 1).
+   * The id comes from `documentId` or from Apollo's `extensions.persistedQuery.sha256Hash` (version 1);
+   * an empty `query` counts as none.
    * A known id runs its document (a text sent with it must be that document's exact text). An unknown id
    * with a text (Apollo's retry) runs the text in `allow` mode; nothing is ever added to the trusted set.
    */
   resolve(params: OperationParams): ResolvedOperation | GraphQLError {
-    const text = params.query;
+    // '' is no document: graphql-ws clients must send a string `query`, so an id-only subscribe may carry ''.
+    const text = params.query === '' ? undefined : params.query;
     if (text !== undefined && text !== null && typeof text !== 'string') return error(TrustedDocumentCode.BadRequest, 'query must be a string');
     const id = requestedId(params);
     if (id instanceof GraphQLError) return id;

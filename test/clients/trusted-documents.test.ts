@@ -1,11 +1,13 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApolloClient, HttpLink, InMemoryCache, gql as apolloGql, type DocumentNode } from '@apollo/client';
 import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import { print } from '@apollo/client/utilities';
 import { createClient as createSseClient, type RequestParams } from 'graphql-sse';
 import { GetPostDocument, HealthDocument, LoginDocument, OnHealthDocument, OnPostUpdatedDocument } from '../../src/generated/graphql/graphql.js';
-import { documentIdOf } from '../../src/graphql/document-id.js';
+import { documentIdOf } from '../../src/shared/document-id.js';
 import { backendAvailable, createTestBackend, startTestApp, type TestApp, type TestBackend } from '../helpers/test-app.js';
 import { gqlOk } from '../helpers/clients.js';
 import { createPost, registerUser, type TestUser } from '../helpers/users.js';
@@ -19,6 +21,16 @@ interface Body {
 const HEALTH_ID = documentIdOf(HealthDocument);
 const UNKNOWN_ID = `sha256:${'0'.repeat(64)}`;
 const AD_HOC = '{ health { status } }';
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Runs an example script as a user would (`node --import tsx`, one process); resolves with its exit code and output. */
+function example(script: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, timeout: 30_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
 
 async function post(app: TestApp, body: Record<string, unknown>, token?: string): Promise<Body & { status: number }> {
   const response = await fetch(app.httpUrl, {
@@ -174,6 +186,14 @@ describe.runIf(backendAvailable())('trusted documents over HTTP and SSE', () => 
       } finally {
         client.dispose();
       }
+    });
+
+    it('runs the example scripts, which send ids over HTTP: examples/login.ts registers a user', async () => {
+      const username = `example_${Date.now().toString(36)}`;
+      const result = await example('examples/login.ts', ['--url', only.httpUrl, '--email', `${username}@example.test`, '--password', 'correct horse battery staple', '--username', username]);
+      expect(result.stderr).toContain(`logged in as ${username}`);
+      expect(result.code).toBe(0);
+      expect(result.stdout.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     });
 
     it("Apollo's link: a codegen document runs by id; another one ends in TRUSTED_DOCUMENT_REQUIRED after the fallback", async () => {

@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GraphQLError, Kind } from 'graphql';
 import { describe, expect, it } from 'vitest';
+import { createClient } from 'graphql-ws';
+import WebSocket, { WebSocketServer } from 'ws';
 import * as generated from '../../src/generated/graphql/graphql.js';
 import { HealthDocument, OnHealthDocument } from '../../src/generated/graphql/graphql.js';
-import { canonicalDocumentId, documentIdOf } from '../../src/graphql/document-id.js';
+import { canonicalDocumentId, documentIdOf, idSubscribePayload, omitEmptyQueryOfIdPayload } from '../../src/shared/document-id.js';
 import {
   GENERATED_MANIFEST,
   TrustedDocumentCode,
@@ -53,6 +55,30 @@ describe('document ids', () => {
     expect(canonicalDocumentId(raw)).toBeNull();
   });
 
+  it("lets graphql-ws's client send a subscribe payload with documentId and no query", async () => {
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: () => 'graphql-transport-ws' });
+    const subscribe = new Promise<Record<string, unknown>>((resolve) => {
+      server.on('connection', (socket) => {
+        socket.on('message', (data) => {
+          const message = JSON.parse(String(data)) as { type: string; payload?: Record<string, unknown> };
+          if (message.type === 'connection_init') socket.send(JSON.stringify({ type: 'connection_ack' }));
+          if (message.type === 'subscribe') resolve(message.payload ?? {});
+        });
+      });
+    });
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as { port: number };
+    const client = createClient({ url: `ws://127.0.0.1:${port}`, webSocketImpl: WebSocket, retryAttempts: 0, jsonMessageReplacer: omitEmptyQueryOfIdPayload });
+    try {
+      const id = documentIdOf(OnHealthDocument);
+      client.subscribe(idSubscribePayload(id, 'OnHealth', { intervalSeconds: 1, nested: { query: '' } }), { next: () => undefined, error: () => undefined, complete: () => undefined });
+      expect(await subscribe).toEqual({ documentId: id, operationName: 'OnHealth', variables: { intervalSeconds: 1, nested: { query: '' } } });
+    } finally {
+      await client.dispose();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('reads the id codegen embedded in a typed document, and refuses a document without one', () => {
     expect(documentIdOf(HealthDocument)).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(() => documentIdOf({ kind: Kind.DOCUMENT, definitions: [] })).toThrow(/no persisted-document id/);
@@ -67,6 +93,13 @@ describe('TrustedDocuments.resolve', () => {
     expect(first.document?.kind).toBe(Kind.DOCUMENT);
     expect(set.isTrusted(first.document!)).toBe(true);
     expect(set.resolve({ documentId: HELLO_ID })).toBe(first);
+  });
+
+  it("treats an empty query as none (graphql-ws clients must send a string), so an id alone or with '' resolves", () => {
+    const set = trusted('only');
+    expect(ok(set.resolve({ query: '', documentId: HELLO_ID })).documentId).toBe(HELLO_ID);
+    expect(codeOf(set.resolve({ query: '', documentId: UNKNOWN_ID }))).toBe(TrustedDocumentCode.NotFound);
+    expect(codeOf(set.resolve({ query: '' }))).toBe(TrustedDocumentCode.BadRequest);
   });
 
   it("accepts Apollo's extensions.persistedQuery (bare or prefixed hash) and a bare hex documentId", () => {

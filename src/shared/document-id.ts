@@ -1,7 +1,7 @@
 /**
  * Document identifiers as the GraphQL-over-HTTP persisted-documents appendix spells them, shared by the
- * server (trusted-documents.ts) and Herald's own clients (CLI, examples), which read the id codegen put
- * on each typed document.
+ * server (graphql/trusted-documents.ts) and Herald's own clients (CLI, examples), which read the id
+ * codegen put on each typed document.
  */
 
 const SHA256_PREFIXED = /^sha256:([0-9a-fA-F]{64})$/;
@@ -40,4 +40,24 @@ export function documentIdOf(document: object): string {
   const hash = (document as { __meta__?: { hash?: unknown } }).__meta__?.hash;
   if (typeof hash !== 'string') throw new Error('This document carries no persisted-document id (__meta__.hash); regenerate with `npm run codegen`');
   return hash;
+}
+
+/**
+ * A graphql-ws client `jsonMessageReplacer` for subscribe payloads that name their document by id.
+ * graphql-ws's client refuses to send a payload whose `query` is not a string, so such a payload is
+ * built as `{ query: '', documentId, variables, operationName }`; this drops the empty `query` while the
+ * message is serialised, and the wire carries `{ documentId, variables, operationName }`.
+ */
+export function omitEmptyQueryOfIdPayload(this: unknown, key: string, value: unknown): unknown {
+  if (key !== 'payload' || typeof value !== 'object' || value === null) return value;
+  const { query, ...rest } = value as { query?: unknown; documentId?: unknown };
+  return query === '' && typeof rest.documentId === 'string' ? rest : value;
+}
+
+/**
+ * A graphql-ws subscribe payload that names its document by id; give the client
+ * `jsonMessageReplacer: omitEmptyQueryOfIdPayload` so the empty `query` stays off the wire.
+ */
+export function idSubscribePayload(documentId: string, operationName: string | undefined, variables: Record<string, unknown>): { query: ''; documentId: string; operationName: string | undefined; variables: Record<string, unknown> } {
+  return { query: '', documentId, operationName, variables };
 }
