@@ -1,5 +1,5 @@
 /**
- * `npm run bench:trusted [-- --requests 3000 --rounds 3 --concurrency 8]`
+ * `npm run bench:trusted [-- --requests 3000 --rounds 3 --concurrency 8] [--pipeline-only]`
  *
  * What a trusted document saves: server CPU per HTTP query and per SSE subscribe when the client sends
  * a `documentId`, against the same operation sent as text. Text is measured twice: repeated verbatim
@@ -9,14 +9,25 @@
  *
  * Herald runs as the bench peer does (its own process, pinned to core 0, PostgreSQL when it answers,
  * else embedded PGlite); this harness is pinned to core 1. CPU is utime+stime of the server from /proc
- * over each batch, divided by the requests in it. Variants are interleaved over `--rounds` rounds.
+ * over each batch, divided by the requests in it, after a forced full GC. Variants are interleaved over
+ * `--rounds` rounds, each round in a different order.
+ *
+ * First, in this process: what the steps a known document skips cost on their own, through the same
+ * envelop pipeline every transport uses (`yoga.getEnveloped()`: parse with the token limit, validate
+ * with graphql's rules and the query limits), for a new text, a repeated text and a trusted document.
  */
-import { print } from 'graphql';
+import { GraphQLError, print, type DocumentNode } from 'graphql';
+import { pino } from 'pino';
 import { GetPostDocument, OnPostUpdatedDocument } from '../src/generated/graphql/graphql.js';
 import { documentIdOf } from '../src/shared/document-id.js';
+import { schema } from '../src/graphql/schema.js';
+import { queryLimitPlugins } from '../src/graphql/plugins/query-limits.js';
+import { loadTrustedDocuments } from '../src/graphql/trusted-documents.js';
+import { loadConfig } from '../src/shared/config.js';
+import { createHeraldYoga } from '../src/transport/http/yoga.js';
 import { createBenchDatabase, type Database } from './lib/backends.js';
 import { startPeer, type Peer } from './lib/peers.js';
-import { killAll, LOAD_CORE, PINNING, pinSelf } from './lib/proc.js';
+import { killAll, LOAD_CORE, PINNING, pinSelf, sleep } from './lib/proc.js';
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -71,10 +82,16 @@ async function sseSubscribe(url: string, body: Record<string, unknown>): Promise
   await response.body?.cancel().catch(() => undefined);
 }
 
-/** Runs `count` requests, `CONCURRENCY` at a time; resolves with the server CPU µs they cost. */
+/**
+ * Runs `count` requests, `CONCURRENCY` at a time; resolves with the server CPU µs they cost. A full GC of
+ * the server first (SIGUSR2, bench/peers/common.ts), outside the measurement, so no batch pays for the
+ * garbage of the one before (the new-text variant leaves the most).
+ */
 async function batch(peer: Peer, url: string, operation: Operation, variant: Variant, count: number, offset: number): Promise<number> {
   let next = 0;
   const send = operation.sse ? sseSubscribe : httpRequest;
+  peer.children[0]!.process.kill('SIGUSR2');
+  await sleep(300);
   const before = peer.cpu();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -87,8 +104,48 @@ async function batch(peer: Peer, url: string, operation: Operation, variant: Var
   return peer.cpu() - before;
 }
 
+/** CPU µs per call of `step`, over `count` calls after a warm-up. */
+function cpuPerCall(count: number, step: (i: number) => void): number {
+  for (let i = 0; i < 500; i++) step(-1 - i);
+  const before = process.cpuUsage();
+  for (let i = 0; i < count; i++) step(i);
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / count;
+}
+
+/** Parse + validate through Herald's pipeline, as a transport runs them before executing an operation. */
+function pipelineCosts(): void {
+  const config = loadConfig({ LOG_LEVEL: 'silent' });
+  const trusted = loadTrustedDocuments(config.trustedDocuments);
+  const yoga = createHeraldYoga({ schema, config, logger: pino({ level: 'silent' }), context: async () => ({}) as never, plugins: queryLimitPlugins(config.graphqlLimits), trustedDocuments: trusted });
+  const prepare = (text: string, document?: DocumentNode) => {
+    const { parse, validate, schema: enveloped } = yoga.getEnveloped({});
+    const errors = validate(enveloped, document ?? parse(text));
+    if (errors.length) throw errors[0];
+  };
+  log('In-process: parse + validate through the pipeline (CPU µs per operation)');
+  log('| document | new text | repeated text (Yoga cache) | trusted document by id |');
+  log('| --- | ---: | ---: | ---: |');
+  for (const document of [GetPostDocument, OnPostUpdatedDocument]) {
+    const text = print(document);
+    const documentId = documentIdOf(document);
+    const fresh = cpuPerCall(REQUESTS, (i) => prepare(`${text}\n# ${i}`));
+    const repeated = cpuPerCall(REQUESTS, () => prepare(text));
+    const byId = cpuPerCall(REQUESTS, () => {
+      const resolved = trusted.resolve({ documentId });
+      if (resolved instanceof GraphQLError) throw resolved;
+      prepare(resolved.query, resolved.document ?? undefined);
+    });
+    const name = document === GetPostDocument ? 'GetPost' : 'OnPostUpdated';
+    log(`| ${name} | ${fresh.toFixed(1)} | ${repeated.toFixed(1)} | ${byId.toFixed(1)} |`);
+  }
+  log('');
+}
+
 async function main(): Promise<void> {
   pinSelf(LOAD_CORE);
+  pipelineCosts();
+  if (process.argv.includes('--pipeline-only')) return;
   let db: Database | null = null;
   let peer: Peer | null = null;
   try {
@@ -111,7 +168,9 @@ async function main(): Promise<void> {
       }
       const cpu = new Map<Variant, number>();
       for (let round = 0; round < ROUNDS; round++) {
-        for (const variant of operation.variants) {
+        // A different variant goes first each round, so drift over the run is shared out.
+        const order = operation.variants.map((_, i) => operation.variants[(i + round) % operation.variants.length]!);
+        for (const variant of order) {
           cpu.set(variant, (cpu.get(variant) ?? 0) + (await batch(peer, url, operation, variant, perRound, offset)));
           offset += perRound;
         }

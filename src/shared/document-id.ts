@@ -61,3 +61,15 @@ export function omitEmptyQueryOfIdPayload(this: unknown, key: string, value: unk
 export function idSubscribePayload(documentId: string, operationName: string | undefined, variables: Record<string, unknown>): { query: ''; documentId: string; operationName: string | undefined; variables: Record<string, unknown> } {
   return { query: '', documentId, operationName, variables };
 }
+
+/**
+ * The server-side twin, for graphql-ws's `jsonMessageReviver` (makeServer option): graphql-ws refuses a
+ * subscribe payload without a string `query` (close 4400) before any hook runs, so an id-only payload
+ * `{ documentId, ... }` gets `query: ''` while the message is parsed; `TrustedDocuments.resolve()` reads
+ * '' as no text. Other messages and payloads pass unchanged.
+ */
+export function addEmptyQueryToIdPayload(this: unknown, key: string, value: unknown): unknown {
+  if (key !== 'payload' || typeof value !== 'object' || value === null) return value;
+  const payload = value as { query?: unknown; documentId?: unknown };
+  return payload.query === undefined && typeof payload.documentId === 'string' ? { ...payload, query: '' } : value;
+}

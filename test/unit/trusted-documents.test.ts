@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GraphQLError, Kind } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { createClient } from 'graphql-ws';
+import { createClient, parseMessage } from 'graphql-ws';
 import WebSocket, { WebSocketServer } from 'ws';
 import * as generated from '../../src/generated/graphql/graphql.js';
 import { HealthDocument, OnHealthDocument } from '../../src/generated/graphql/graphql.js';
-import { canonicalDocumentId, documentIdOf, idSubscribePayload, omitEmptyQueryOfIdPayload } from '../../src/shared/document-id.js';
+import { addEmptyQueryToIdPayload, canonicalDocumentId, documentIdOf, idSubscribePayload, omitEmptyQueryOfIdPayload } from '../../src/shared/document-id.js';
 import {
   GENERATED_MANIFEST,
   TrustedDocumentCode,
@@ -77,6 +77,16 @@ describe('document ids', () => {
       await client.dispose();
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+
+  it("lets graphql-ws's server parser accept that payload (reviver), leaving other messages alone", () => {
+    const id = documentIdOf(OnHealthDocument);
+    const wire = JSON.stringify({ id: '1', type: 'subscribe', payload: { documentId: id, variables: { intervalSeconds: 1 } } });
+    expect(() => parseMessage(wire)).toThrow(/'query' property to be a string/);
+    expect(parseMessage(wire, addEmptyQueryToIdPayload)).toEqual({ id: '1', type: 'subscribe', payload: { query: '', documentId: id, variables: { intervalSeconds: 1 } } });
+    const text = { id: '2', type: 'subscribe', payload: { query: '{ health { status } }' } };
+    expect(parseMessage(JSON.stringify(text), addEmptyQueryToIdPayload)).toEqual(text);
+    expect(() => parseMessage(JSON.stringify({ id: '3', type: 'subscribe', payload: {} }), addEmptyQueryToIdPayload)).toThrow(/'query'/);
   });
 
   it('reads the id codegen embedded in a typed document, and refuses a document without one', () => {

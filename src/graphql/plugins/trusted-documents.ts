@@ -1,30 +1,22 @@
-import { GraphQLError, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { TrustedDocumentCode, type TrustedDocuments } from '../trusted-documents.js';
 
-/** What one known document's validation produced, and under which schema and rules. */
-interface Validated {
-  readonly schema: GraphQLSchema;
-  readonly rules: string;
-  readonly errors: readonly Error[];
-}
-
 /**
- * Trusted documents in Yoga's pipeline (HTTP GET/POST and SSE), one hook per step:
+ * Trusted documents in Yoga's pipeline (HTTP GET/POST and SSE):
  *
  * - params: `documentId` (POST body, or GET query string) and Apollo's `extensions.persistedQuery` are
  *   resolved by `TrustedDocuments.resolve()`, so Yoga sees an ordinary `{ query, variables, ... }`; its
  *   refusals become HTTP errors here. A request with neither text nor id is left to Yoga's own answer.
  * - parse: a trusted document's text yields the node parsed at start-up (the WebSocket transports get
- *   this too when they parse through `getEnveloped`).
- * - validate: a trusted document is validated once per schema and rule set, through the full pipeline
- *   (graphql's rules and the query limits' rules, which armor adds in its own onValidate); the outcome
- *   is reused after that. Safe because the document, the schema and the limits are all fixed for the
- *   life of the process, and no rule depends on the request. Register this plugin after the query-limit
- *   plugins, so the rule set it keys on is the complete one.
+ *   this too when they parse through `getEnveloped`), so it is never parsed per request.
+ * - validate: nothing to do here. Yoga's validation cache (`parserAndValidationCache`, on in yoga.ts)
+ *   keeps each result by schema, rule names and document node, and a trusted document's node is one
+ *   object for the life of the process: it is validated once, with graphql's rules and the query limits,
+ *   and answered from that cache after. Safe because the document, the schema and the limits never change
+ *   while the process runs, and no rule depends on the request.
  */
 export function trustedDocumentsPlugin(trusted: TrustedDocuments): Plugin<Record<string, unknown>> {
-  const validated = new WeakMap<DocumentNode, Validated>();
   return {
     onParams({ params, request, setParams }) {
       const raw = params as typeof params & { documentId?: unknown };
@@ -41,18 +33,6 @@ export function trustedDocumentsPlugin(trusted: TrustedDocuments): Plugin<Record
       const known = trusted.byText(params.source);
       if (known) setParsedDocument(known.document);
     },
-    onValidate({ params: { schema, documentAST, rules }, setResult }) {
-      if (!trusted.isTrusted(documentAST)) return;
-      const key = ruleKey(rules);
-      const seen = validated.get(documentAST);
-      if (seen && seen.schema === schema && seen.rules === key) {
-        setResult([...seen.errors]);
-        return;
-      }
-      return ({ result }) => {
-        validated.set(documentAST, { schema, rules: key, errors: result });
-      };
-    },
   };
 }
 
@@ -60,10 +40,6 @@ export function trustedDocumentsPlugin(trusted: TrustedDocuments): Plugin<Record
 function documentIdFromUrl(url: string): string | undefined {
   if (!url.includes('documentId=')) return undefined;
   return new URL(url).searchParams.get('documentId') ?? undefined;
-}
-
-function ruleKey(rules: readonly ValidationRule[] | undefined): string {
-  return rules?.map((rule) => rule.name).join(',') ?? '';
 }
 
 /**

@@ -56,7 +56,9 @@ export function createHeraldYoga(deps: YogaDeps): HeraldYoga {
         else deps.logger.error(text);
       },
     },
-    // Trusted documents last: its validation cache keys on the rules the query-limit plugins have added.
+    // Yoga's default, stated because trusted documents rely on it: their nodes live as long as the
+    // process, so each is validated once and answered from this cache after (plugins/trusted-documents.ts).
+    parserAndValidationCache: true,
     plugins: [...(deps.plugins ?? []), trustedDocumentsPlugin(trusted)],
   });
 }
