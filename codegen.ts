@@ -11,7 +11,13 @@ const config: CodegenConfig = {
   generates: {
     'src/generated/graphql/': {
       preset: 'client',
-      presetConfig: { fragmentMasking: false },
+      presetConfig: {
+        fragmentMasking: false,
+        // The trusted-documents manifest (src/generated/graphql/persisted-documents.json, `sha256:<hex>` id →
+        // document text) that the server loads at start-up; each typed document keeps its definitions and
+        // carries its id in `__meta__.hash`, so clients can send either the text or the id.
+        persistedDocuments: { mode: 'embedHashInDocument', hashAlgorithm: 'sha256' },
+      },
       config: {
         useTypeImports: true,
         enumsAsTypes: true,

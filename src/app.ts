@@ -18,6 +18,7 @@ import { connectRedis, type RedisClient } from './realtime/redis-connection.js';
 import { PubSub } from './realtime/pubsub.js';
 import { schema } from './graphql/schema.js';
 import { errorMask } from './graphql/pipeline.js';
+import { loadTrustedDocuments } from './graphql/trusted-documents.js';
 import { createServices, type AppServices } from './services.js';
 import { createStateStores } from './state-stores.js';
 import { createContextFactory, type Authenticate } from './transport/context-factory.js';
@@ -72,6 +73,8 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
       logger.warn('JWT_SECRET is not set: using the built-in development secret. Anyone can forge tokens. Set JWT_SECRET outside development.');
     }
     const startedAt = Date.now();
+    // First: a bad manifest stops start-up before anything else is opened.
+    const trustedDocuments = loadTrustedDocuments(config.trustedDocuments);
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
       embedded = await startEmbeddedDatabase(config.dataDir, { holder: `a running Herald server (PORT ${config.port})` });
@@ -102,6 +105,7 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
       logger,
       context: createContextFactory({ services, pubsub, authenticate, trustedProxies: config.trustedProxies }),
       plugins: [sseConnectionsPlugin(services.connections), ...(options.plugins ?? [])],
+      trustedDocuments,
     });
     const server = createServer((req, res) => void route(req, res));
     const runner = new OperationRunner({
@@ -110,6 +114,7 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
       authenticate,
       authRequired: config.ws.authRequired,
       mask: errorMask(config),
+      trustedDocuments,
       logger,
     });
     const ws = attachWebSockets({

@@ -2,12 +2,17 @@
  * The few lines every example shares: command-line options, typed HTTP requests and typed
  * graphql-ws subscriptions, all with the codegen documents from `src/generated/graphql/`.
  * A schema change that breaks an example's operation fails `npx tsc -p .`.
+ *
+ * Requests go by trusted-document id (`documentId`, README "Trusted documents"), falling back to the
+ * text when the server does not know the id. Subscriptions send the text unless
+ * HERALD_WS_DOCUMENT_IDS=true: ids over WebSocket need a server whose WebSocket side resolves them.
  */
 import { parseArgs } from 'node:util';
-import { print } from 'graphql';
+import { getOperationAST, print } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { documentIdOf, idSubscribePayload, omitEmptyQueryOfIdPayload } from '../../src/shared/document-id.js';
 
 export interface ExampleOptions {
   /** HTTP URL of /graphql; the WebSocket URL is derived from it. */
@@ -42,22 +47,37 @@ export class GraphQLRequestError extends Error {
   }
 }
 
-/** One query or mutation over HTTP POST, typed by its document. Throws on GraphQL errors. */
+type ResponseBody<TData> = { data?: TData | null; errors?: { message: string; extensions?: { code?: string } }[] };
+
+/** Codes after which the same request is sent again with the text (the id is unknown, or ids are off). */
+const RESEND_WITH_TEXT = new Set(['PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED']);
+
+/**
+ * One query or mutation over HTTP POST, typed by its document, sent by its trusted-document id; the
+ * text follows only if the server answers that it does not know the id. Throws on GraphQL errors.
+ */
 export async function request<TData, TVars extends Record<string, unknown>>(
   options: ExampleOptions,
   document: TypedDocumentNode<TData, TVars>,
   ...[variables]: TVars extends Record<string, never> ? [] : [TVars]
 ): Promise<TData> {
-  const response = await fetch(options.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
-    body: JSON.stringify({ query: print(document), variables: variables ?? {} }),
-  });
-  const body = (await response.json()) as { data?: TData | null; errors?: { message: string; extensions?: { code?: string } }[] };
-  if (body.errors?.length) throw new GraphQLRequestError(body.errors);
-  if (!body.data) throw new Error(`HTTP ${response.status} without data`);
-  return body.data;
+  const post = async (body: Record<string, unknown>): Promise<{ status: number; body: ResponseBody<TData> }> => {
+    const response = await fetch(options.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
+      body: JSON.stringify({ ...body, variables: variables ?? {} }),
+    });
+    return { status: response.status, body: (await response.json()) as ResponseBody<TData> };
+  };
+  let result = await post({ documentId: documentIdOf(document) });
+  if (result.body.errors?.some((e) => RESEND_WITH_TEXT.has(e.extensions?.code ?? ''))) result = await post({ query: print(document) });
+  if (result.body.errors?.length) throw new GraphQLRequestError(result.body.errors);
+  if (!result.body.data) throw new Error(`HTTP ${result.status} without data`);
+  return result.body.data;
 }
+
+/** HERALD_WS_DOCUMENT_IDS=true: subscribe by `documentId` (no `query`) instead of sending the text. */
+const wsDocumentIds = ['1', 'true', 'yes'].includes(process.env.HERALD_WS_DOCUMENT_IDS ?? '');
 
 /**
  * A graphql-ws client whose `connectionParams` is a function: every (re)connect sends the current
@@ -69,6 +89,7 @@ export function connect(options: ExampleOptions): Client {
     webSocketImpl: WebSocket,
     connectionParams: () => (options.token ? { authorization: `Bearer ${options.token}` } : {}),
     retryAttempts: 3,
+    ...(wsDocumentIds ? { jsonMessageReplacer: omitEmptyQueryOfIdPayload } : {}),
     on: {
       closed: (event) => {
         const { code, reason } = event as { code: number; reason: string };
@@ -84,7 +105,10 @@ export async function* subscribe<TData, TVars extends Record<string, unknown>>(
   document: TypedDocumentNode<TData, TVars>,
   ...[variables]: TVars extends Record<string, never> ? [] : [TVars]
 ): AsyncGenerator<TData> {
-  const events = client.iterate<TData>({ query: print(document), variables: variables ?? {} });
+  const payload = wsDocumentIds
+    ? idSubscribePayload(documentIdOf(document), getOperationAST(document)?.name?.value, variables ?? {})
+    : { query: print(document), variables: variables ?? {} };
+  const events = client.iterate<TData>(payload);
   for await (const result of events) {
     if (result.errors?.length) throw new GraphQLRequestError(result.errors as GraphQLRequestError['errors']);
     if (result.data) yield result.data;

@@ -2,7 +2,8 @@
  * The subscriptions `client --test` runs: the same codegen-typed documents as the tests and examples
  * (operations/*.graphql), so a schema change that breaks one fails type-checking here too.
  */
-import { print } from 'graphql';
+import { getOperationAST, print, type DocumentNode } from 'graphql';
+import { documentIdOf } from '../shared/document-id.js';
 import {
   OnAnalyticsDashboardDocument,
   OnCommentAddedDocument,
@@ -22,6 +23,9 @@ export interface ClientOperation {
   readonly name: string;
   readonly test: ClientTest;
   readonly query: string;
+  /** The trusted-document id codegen gave the same document (sent instead of `query` with --ws-document-ids). */
+  readonly documentId: string;
+  readonly operationName: string | undefined;
   readonly needsPostId: boolean;
   readonly needsToken: boolean;
 }
@@ -32,58 +36,62 @@ export const CLIENT_OPERATIONS: readonly ClientOperation[] = [
     test: 'notifications',
     needsPostId: false,
     needsToken: true,
-    query: print(OnNotificationsDocument),
+    ...sent(OnNotificationsDocument),
   },
   {
     name: 'postStats',
     test: 'post',
     needsPostId: true,
     needsToken: false,
-    query: print(OnPostStatsDocument),
+    ...sent(OnPostStatsDocument),
   },
   {
     name: 'postUpdated',
     test: 'post',
     needsPostId: true,
     needsToken: false,
-    query: print(OnPostUpdatedDocument),
+    ...sent(OnPostUpdatedDocument),
   },
   {
     name: 'commentAdded',
     test: 'comments',
     needsPostId: true,
     needsToken: false,
-    query: print(OnCommentAddedDocument),
+    ...sent(OnCommentAddedDocument),
   },
   {
     name: 'commentApproved',
     test: 'comments',
     needsPostId: true,
     needsToken: false,
-    query: print(OnCommentApprovedDocument),
+    ...sent(OnCommentApprovedDocument),
   },
   {
     name: 'typing',
     test: 'comments',
     needsPostId: true,
     needsToken: false,
-    query: print(OnTypingDocument),
+    ...sent(OnTypingDocument),
   },
   {
     name: 'analyticsDashboard',
     test: 'analytics',
     needsPostId: false,
     needsToken: true,
-    query: print(OnAnalyticsDashboardDocument),
+    ...sent(OnAnalyticsDashboardDocument),
   },
   {
     name: 'health',
     test: 'health',
     needsPostId: false,
     needsToken: false,
-    query: print(OnHealthDocument),
+    ...sent(OnHealthDocument),
   },
 ];
+
+function sent(document: DocumentNode): Pick<ClientOperation, 'query' | 'documentId' | 'operationName'> {
+  return { query: print(document), documentId: documentIdOf(document), operationName: getOperationAST(document)?.name?.value };
+}
 
 /** The operations a `--test` value runs. */
 export function operationsFor(test: ClientTest | 'all'): ClientOperation[] {

@@ -4,9 +4,11 @@ import { loadConfig } from '../shared/config.js';
 import { oneOf, parseOptions, positiveNumber, UsageError, type CliCommand } from './command.js';
 import { CLIENT_TESTS, operationsFor, type ClientOperation } from './client-operations.js';
 import { graphqlHttpUrl } from './graphql-http.js';
+import { idSubscribePayload, omitEmptyQueryOfIdPayload } from '../shared/document-id.js';
 
 const usage = `Usage: npm run cli -- client --test notifications|post|comments|analytics|health|all --token T
                               [--post-id ID] [--url ws://localhost:4000/graphql] [--duration 30]
+                              [--ws-document-ids]
 
 Connects over graphql-ws like a browser would and prints every event that arrives, one line each:
   notifications  your notifications (token needed)
@@ -16,6 +18,8 @@ Connects over graphql-ws like a browser would and prints every event that arrive
   health         health every 5 seconds (no token needed)
   all            all of the above (post and comments only with --post-id)
   --duration     seconds to listen before disconnecting (default 30)
+  --ws-document-ids  subscribe by trusted-document id ({ documentId, variables, operationName }, no query)
+                 instead of sending each document's text; needs a server whose WebSocket side resolves ids
 Exit code 0 when the connection stayed up for the duration, 1 when it closed early or was refused.
 Get a token with: npm run cli -- token --user <email>`;
 
@@ -29,6 +33,7 @@ export const clientCommand: CliCommand = {
       'post-id': { type: 'string' },
       url: { type: 'string' },
       duration: { type: 'string' },
+      'ws-document-ids': { type: 'boolean' },
     });
     const test = oneOf(values.test, 'test', CLIENT_TESTS);
     const durationMs = positiveNumber(values.duration, 'duration', 30) * 1000;
@@ -42,11 +47,11 @@ export const clientCommand: CliCommand = {
     }
     // Any form the README allows (http://host:4000, .../graphql, ws://...) becomes the WebSocket URL of /graphql.
     const url = values.url ? webSocketUrl(graphqlHttpUrl(values.url)) : `ws://localhost:${loadConfig().port}/graphql`;
-    return listen(url, token, postId, runnable, durationMs);
+    return listen(url, token, postId, runnable, durationMs, values['ws-document-ids'] === true);
   },
 };
 
-async function listen(url: string, token: string | undefined, postId: string | undefined, operations: readonly ClientOperation[], durationMs: number): Promise<number> {
+async function listen(url: string, token: string | undefined, postId: string | undefined, operations: readonly ClientOperation[], durationMs: number, byId: boolean): Promise<number> {
   const print = (what: string, body: unknown) => process.stdout.write(`${new Date().toISOString()} ${what} ${typeof body === 'string' ? body : JSON.stringify(body)}\n`);
   let failed = false;
   let finish!: () => void;
@@ -58,6 +63,7 @@ async function listen(url: string, token: string | undefined, postId: string | u
     lazy: false,
     retryAttempts: 0,
     onNonLazyError: () => undefined,
+    ...(byId ? { jsonMessageReplacer: omitEmptyQueryOfIdPayload } : {}),
     on: {
       connected: () => print('connected', url),
       closed: (event) => {
@@ -72,7 +78,7 @@ async function listen(url: string, token: string | undefined, postId: string | u
   for (const op of operations) {
     const variables: Record<string, unknown> = op.needsPostId ? { postId } : op.name === 'health' ? { intervalSeconds: 5 } : {};
     client.subscribe(
-      { query: op.query, variables },
+      byId ? idSubscribePayload(op.documentId, op.operationName, variables) : { query: op.query, variables },
       {
         next: (result) => print(op.name, result.errors ? { errors: result.errors } : result.data?.[op.name]),
         error: (error) => print(`${op.name} error`, Array.isArray(error) ? { errors: error } : error instanceof Error ? error.message : String(error)),

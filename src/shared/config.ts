@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
@@ -94,6 +95,14 @@ const envSchema = z.object({
     .default(1),
   CLUSTER_METRICS_PORT: z.coerce.number({ message: 'expected a port number' }).int().min(0).max(65535).optional(),
   REDIS_SHARDED_PUBSUB: z.enum(['auto', 'true', 'false'], { message: 'expected auto, true or false' }).default('auto'),
+  // Trusted documents (persisted operations): see src/graphql/trusted-documents.ts.
+  TRUSTED_DOCUMENTS: z.enum(['only', 'allow', 'off'], { message: 'expected only, allow or off' }).default('allow'),
+  TRUSTED_DOCUMENTS_MANIFEST: csv
+    .superRefine((files, ctx) => {
+      const missing = files.find((file) => !existsSync(file));
+      if (missing !== undefined) ctx.addIssue({ code: 'custom', message: `no such file: ${missing}` });
+    })
+    .default([]),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -160,6 +169,13 @@ export interface Config {
   readonly clusterMetricsPort: number | undefined;
   /** On a Redis Cluster: SPUBLISH/SSUBSCRIBE when the servers have them ('auto'), always, or never (classic). */
   readonly redisShardedPubSub: 'auto' | boolean;
+  // Trusted documents (persisted operations).
+  readonly trustedDocuments: {
+    /** `only`: trusted documents alone run; `allow`: ids resolve and any text runs too; `off`: ids are not understood. */
+    readonly mode: 'only' | 'allow' | 'off';
+    /** Manifests of client builds, read in addition to the generated one (src/generated/graphql/persisted-documents.json). */
+    readonly manifestFiles: readonly string[];
+  };
 }
 
 /** Thrown for invalid configuration; `message` is the one line start-up prints. */
@@ -257,6 +273,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     webConcurrency: e.WEB_CONCURRENCY,
     clusterMetricsPort: e.CLUSTER_METRICS_PORT,
     redisShardedPubSub: e.REDIS_SHARDED_PUBSUB === 'auto' ? 'auto' : e.REDIS_SHARDED_PUBSUB === 'true',
+    trustedDocuments: { mode: e.TRUSTED_DOCUMENTS, manifestFiles: e.TRUSTED_DOCUMENTS_MANIFEST },
   };
   return deepFreeze(config);
 }

@@ -8,6 +8,8 @@ import { pipelinePlugins } from '../../graphql/pipeline.js';
 import type { YogaServerContext } from '../context-factory.js';
 import type { Plugin } from 'graphql-yoga';
 import { isOriginAllowed } from '../origin.js';
+import { loadTrustedDocuments, type TrustedDocuments } from '../../graphql/trusted-documents.js';
+import { trustedDocumentsPlugin } from '../../graphql/plugins/trusted-documents.js';
 
 export type HeraldYoga = YogaServerInstance<YogaServerContext, Context>;
 
@@ -18,6 +20,11 @@ export interface YogaDeps {
   readonly context: (initial: YogaServerContext) => Promise<Context>;
   /** Plugins beyond the shared pipeline (graphql/pipeline.ts), which every transport runs. */
   readonly plugins?: Plugin<Record<string, unknown>>[];
+  /**
+   * The trusted documents every transport resolves ids against; loaded here from `config.trustedDocuments`
+   * when not given (the WebSocket transports need the same instance: load it once and pass it to both).
+   */
+  readonly trustedDocuments?: TrustedDocuments;
 }
 
 /**
@@ -26,6 +33,7 @@ export interface YogaDeps {
  * Every operation runs the shared pipeline (graphql/pipeline.ts) first, in front of the caller's plugins.
  */
 export function createHeraldYoga(deps: YogaDeps): HeraldYoga {
+  const trusted = deps.trustedDocuments ?? loadTrustedDocuments(deps.config.trustedDocuments);
   return createYoga<YogaServerContext, Context>({
     schema: deps.schema,
     graphqlEndpoint: '/graphql',
@@ -50,7 +58,10 @@ export function createHeraldYoga(deps: YogaDeps): HeraldYoga {
         else deps.logger.error(text);
       },
     },
-    plugins: [...pipelinePlugins(deps.config, deps.logger), ...(deps.plugins ?? [])],
+    // Yoga's default, stated because trusted documents rely on it: their nodes live as long as the
+    // process, so each is validated once and answered from this cache after (plugins/trusted-documents.ts).
+    parserAndValidationCache: true,
+    plugins: [...pipelinePlugins(deps.config, deps.logger), trustedDocumentsPlugin(trusted), ...(deps.plugins ?? [])],
   });
 }
 

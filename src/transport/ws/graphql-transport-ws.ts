@@ -8,6 +8,7 @@ import type { Connection } from '../../modules/connections/connection.js';
 import type { ConnectionRegistry } from '../../modules/connections/connection-registry.js';
 import { CloseCode } from '../../shared/close-codes.js';
 import type { Authenticate } from '../context-factory.js';
+import { addEmptyQueryToIdPayload } from '../../shared/document-id.js';
 import { clientIdFrom, tokenFrom } from './connection-params.js';
 import type { OperationSink, Operations } from './operation-runner.js';
 import type { ProtocolSession, SocketChannel } from './socket-channel.js';
@@ -56,7 +57,8 @@ class GraphQLTransportWsSession implements ProtocolSession {
     this.connection?.touch();
     let message: Message;
     try {
-      message = parseMessage(data);
+      // A subscribe by trusted-document id carries no `query`; graphql-ws's check wants one (an empty one here).
+      message = parseMessage(data, addEmptyQueryToIdPayload);
     } catch {
       this.channel.close(ProtocolCloseCode.BadRequest, 'Invalid message received');
       return;

@@ -12,11 +12,14 @@ import type { OperationRefusal } from '../../modules/connections/operation-limit
 import { CloseCode } from '../../shared/close-codes.js';
 import type { Authenticate } from '../context-factory.js';
 import type { HeraldYoga } from '../http/yoga.js';
+import type { TrustedDocuments } from '../../graphql/trusted-documents.js';
 import { isSlowConsumerError } from './send-guard.js';
 
 /** A GraphQL request as every WebSocket protocol carries it. */
 export interface OperationPayload {
   readonly query?: string | null;
+  /** A trusted document's id instead of (or with) its text. */
+  readonly documentId?: string | null;
   readonly variables?: Readonly<Record<string, unknown>> | null;
   readonly operationName?: string | null;
   readonly extensions?: Readonly<Record<string, unknown>> | null;
@@ -41,6 +44,8 @@ export interface OperationRunnerDeps {
   readonly authRequired: boolean;
   /** Masks an error before a client sees it (the pipeline's own masking). */
   readonly mask: (error: unknown) => Error;
+  /** Resolves `documentId` (or Apollo's persistedQuery) to a trusted document, and refuses text under `only`. */
+  readonly trustedDocuments: TrustedDocuments;
   readonly logger: Logger;
 }
 
@@ -92,14 +97,17 @@ export class OperationRunner implements Operations {
     const identity = await this.identify(connection, payload);
     if (operation.isEnded) return;
     if (identity) return fail([identity]);
+    const resolved = this.deps.trustedDocuments.resolve(payload);
+    if (resolved instanceof GraphQLError) return fail([resolved]);
     const viewer = connection.viewer;
     const { schema, parse, validate, contextFactory, execute, subscribe } = this.deps.pipeline({
-      params: payload,
+      params: { query: resolved.query, variables: payload.variables, operationName: payload.operationName, extensions: payload.extensions },
       herald: { viewer, origin: connection.origin, connection },
     });
     let document;
     try {
-      document = parse(payload.query ?? '');
+      // A trusted document was parsed once, at start-up; its validation is answered from Yoga's cache.
+      document = resolved.document ?? parse(resolved.query);
     } catch (error) {
       return fail([error instanceof GraphQLError ? error : new GraphQLError('Syntax error', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
     }
