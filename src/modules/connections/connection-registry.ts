@@ -174,6 +174,20 @@ export class ConnectionRegistry {
   }
 
   /**
+   * Hands a live connection a fresh access token of the same user (`renewConnectionToken`): from now on
+   * it acts on that token, so it closes at the new `exp` (and with that token's session) instead of the
+   * old one's. Another user's token, or a connection without a user, is refused and changes nothing.
+   */
+  renew(connection: Connection, viewer: Viewer): OperationRefusal | null {
+    const current = connection.viewer;
+    if (!current) return { error: 'This connection has no user to renew: send the token in connectionParams', code: 'FORBIDDEN' };
+    if (current.id !== viewer.id) return { error: 'The token belongs to another user', code: 'FORBIDDEN' };
+    if (!this.live.has(connection.id) || connection.closing) return { error: 'The connection is closing', code: 'FORBIDDEN' };
+    connection.assume(viewer);
+    return null;
+  }
+
+  /**
    * Registers an operation under `id` as soon as its message arrives, before anything is awaited, so
    * an id is one operation at a time. Refuses a busy id and an operation above the connection's rate.
    */

@@ -1,5 +1,6 @@
 import { builder } from '../../graphql/builder.js';
-import { badInput } from '../../shared/errors.js';
+import { badInput, forbidden, unauthenticated } from '../../shared/errors.js';
+import { TokenError, parseBearer } from '../auth/tokens.js';
 import type { ConnectionStats } from './instance-stats.js';
 import { UserRef } from '../users/user.schema.js';
 
@@ -56,6 +57,33 @@ builder.queryField('connectionStats', (t) =>
       const top = args.topUsers ?? 10;
       if (top < 1 || top > 100) throw badInput('topUsers must be between 1 and 100', 'topUsers');
       return ctx.services.connections.connectionStats(top);
+    },
+  }),
+);
+
+builder.mutationField('renewConnectionToken', (t) =>
+  t.field({
+    type: 'DateTime',
+    description:
+      'Hands the WebSocket connection this operation runs on a fresh access token of the same user (from login or refreshToken) and returns its new expiry: a client that renews before `exp` is never closed with 4403 for expiry. FORBIDDEN for another user’s token (the connection keeps its old expiry), UNAUTHENTICATED for a bad one, BAD_USER_INPUT over HTTP or SSE (nothing to renew).',
+    // The connection is the viewer's own, and the answer is its expiry.
+    viewerDependent: true,
+    args: { accessToken: t.arg.string({ required: true, description: 'The new access token (with or without "Bearer ").' }) },
+    resolve: async (_root, { accessToken }, ctx) => {
+      const connection = ctx.connection;
+      if (!connection) throw badInput('renewConnectionToken renews a WebSocket connection: over HTTP or SSE there is none (send the new token with each request)', 'accessToken');
+      const token = parseBearer(accessToken);
+      if (!token) throw badInput('accessToken is empty', 'accessToken');
+      let viewer;
+      try {
+        viewer = await ctx.services.auth.authenticate(token);
+      } catch (error) {
+        if (error instanceof TokenError) throw unauthenticated(error.message);
+        throw error;
+      }
+      const refusal = ctx.services.connections.renew(connection, viewer);
+      if (refusal) throw forbidden(refusal.error);
+      return new Date(viewer.tokenExpiresAt);
     },
   }),
 );
