@@ -63,8 +63,8 @@ export function idSubscribePayload(documentId: string, operationName: string | u
 }
 
 /**
- * The server-side twin, for graphql-ws's `jsonMessageReviver` (makeServer option): graphql-ws refuses a
- * subscribe payload without a string `query` (close 4400) before any hook runs, so an id-only payload
+ * The server-side twin, the reviver transport/ws/graphql-transport-ws.ts parses messages with: graphql-ws's
+ * message check refuses a subscribe payload without a string `query` (close 4400), so an id-only payload
  * `{ documentId, ... }` gets `query: ''` while the message is parsed; `TrustedDocuments.resolve()` reads
  * '' as no text. Other messages and payloads pass unchanged.
  */

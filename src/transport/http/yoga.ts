@@ -65,8 +65,6 @@ export function createHeraldYoga(deps: YogaDeps): HeraldYoga {
   });
 }
 
-/** Checks on every operation of every transport, decided by configuration alone. */
-
 type CorsSetting = NonNullable<Parameters<typeof createYoga>[0]['cors']>;
 const CORS_HEADERS = ['authorization', 'content-type', 'x-client-id'];
 
