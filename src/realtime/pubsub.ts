@@ -37,6 +37,8 @@ export interface PubSubObserver {
 export class PubSub {
   private readonly open = new Map<TopicKey, number>();
   private readonly hooks = new Map<TopicKey, Pick<EventStreamOptions<unknown>, 'onDrop' | 'onDeliver'>>();
+  /** The topic each event of a merged stream came on (events are shared objects: one entry per event). */
+  private readonly topicOfEvent = new WeakMap<object, TopicKey>();
 
   constructor(
     private readonly engine: PubSubEngine,
@@ -80,7 +82,7 @@ export class PubSub {
       capacity: this.limits.capacity,
       expiryMs: this.limits.expiryMs,
       overflow: options.overflow ?? 'fail',
-      ...this.observerHooks(key),
+      ...(sources.length === 1 ? this.observerHooks(key) : this.mergedHooks(key)),
       onClose: () => {
         closed = true;
         for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
@@ -96,6 +98,7 @@ export class PubSub {
           const unsubscribe = await this.engine.subscribe(this.namespace + topic.channel, (message) => {
             const event = message as TopicEvent<K>;
             if (filter && !filter(event)) return;
+            if (sources.length > 1) this.topicOfEvent.set(event, topic.key);
             stream.push(event, publishedAtMs(event) || Date.now());
           });
           // The consumer may have gone while Redis confirmed the subscription.
@@ -115,6 +118,17 @@ export class PubSub {
       }
     }
     return stream;
+  }
+
+  /**
+   * Hooks of a stream over several topics: a delivery is counted under the topic its event came on (a
+   * drop, whose event the stream does not hand over, under the first topic).
+   */
+  private mergedHooks(key: TopicKey): Pick<EventStreamOptions<unknown>, 'onDrop' | 'onDeliver'> {
+    return {
+      onDrop: (reason) => this.observer.dropped?.(key, reason),
+      onDeliver: (event, at) => this.observer.delivered?.(this.topicOfEvent.get(event as object) ?? key, at),
+    };
   }
 
   /**

@@ -29,6 +29,17 @@ describe('one stream over several topics', () => {
     expect(bus.openStreams('broadcastNotificationCreated')).toBe(1);
   });
 
+  it('counts each delivery under the topic its event came on', async () => {
+    const delivered: string[] = [];
+    const bus = new PubSub(createMemoryEngine(), { capacity: 3, expiryMs: 60_000 }, 'test:', { delivered: (key) => delivered.push(key) });
+    const stream = await notifications(bus, 'dora');
+    await bus.publish(topics.broadcastNotificationCreated(), { notificationId: 'b1', type: 'SYSTEM_ALERT', actorId: null });
+    await bus.publish(topics.notificationCreated('dora'), { notificationId: 'n1', recipientId: 'dora', type: 'POST_LIKED' });
+    await stream.next();
+    await stream.next();
+    expect(delivered).toEqual(['broadcastNotificationCreated', 'notificationCreated']);
+  });
+
   it('stops listening on every topic when the consumer stops, and shares one bound', async () => {
     const bus = pubsub();
     const stream = await notifications(bus, 'bob');
