@@ -130,28 +130,14 @@ export class OperationRunner implements Operations {
     const contextValue = await contextFactory();
     if (operation.isEnded) return;
     const args: ExecutionArgs = { schema, document, contextValue, variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined };
-    if (!isSubscription) {
-      const result = (await execute(args)) as ExecutionResult;
-      if (operation.isEnded) return;
-      await sink.next(new DeliveredResult(result));
-      if (operation.isEnded) return;
-      sink.complete();
-      operation.end();
-      return;
-    }
+    if (!isSubscription) return answerOnce(operation, sink, (await execute(args)) as ExecutionResult);
     const result = await subscribe(args);
     if (operation.isEnded) {
       if (isAsyncIterable(result)) void (result as AsyncIterableIterator<unknown>).return?.();
       return;
     }
-    if (!isAsyncIterable(result)) {
-      // Refused when it started (FORBIDDEN, NOT_FOUND...): a result with errors, then complete.
-      await sink.next(new DeliveredResult(result as ExecutionResult));
-      if (operation.isEnded) return;
-      sink.complete();
-      operation.end();
-      return;
-    }
+    // Not a stream: refused when it started (FORBIDDEN, NOT_FOUND...), a result with errors, then complete.
+    if (!isAsyncIterable(result)) return answerOnce(operation, sink, result as ExecutionResult);
     this.deliver(connection, operation, result as AsyncIterableIterator<ExecutionResult>, sink);
   }
 
@@ -203,6 +189,15 @@ export class OperationRunner implements Operations {
     }
     void pullInto(results, pushed);
   }
+}
+
+/** A one-result operation: its result, then complete, unless the client completed it meanwhile. */
+async function answerOnce(operation: ConnectionOperation, sink: OperationSink, result: ExecutionResult): Promise<void> {
+  if (operation.isEnded) return;
+  await sink.next(new DeliveredResult(result));
+  if (operation.isEnded) return;
+  sink.complete();
+  operation.end();
 }
 
 /** Pulls a wrapped result stream (some plugin acts on each result) into the sink, one result at a time. */
