@@ -8,6 +8,7 @@ import { startEmbeddedDatabase, type EmbeddedDatabase } from './data/embedded.js
 import { applyMigrations } from './data/migrate.js';
 import { createPrismaClient, type PrismaClient } from './data/db.js';
 import { PostAuthors } from './data/post-authors.js';
+import { EventLog, keepEventLogFor } from './data/event-log.js';
 import { publishPostEvents } from './data/extensions/publish-post-events.js';
 import { publishCommentEvents } from './data/extensions/publish-comment-events.js';
 import { publishNotificationEvents } from './data/extensions/publish-notification-events.js';
@@ -16,6 +17,7 @@ import { createMemoryEngine } from './realtime/memory-engine.js';
 import { createRedisEngine } from './realtime/redis-engine.js';
 import { connectRedis, type RedisClient } from './realtime/redis-connection.js';
 import { PubSub } from './realtime/pubsub.js';
+import { DurableFeed } from './realtime/durable-feed.js';
 import { schema } from './graphql/schema.js';
 import { errorMask } from './graphql/pipeline.js';
 import { loadTrustedDocuments } from './graphql/trusted-documents.js';
@@ -50,6 +52,8 @@ export interface AppRuntime {
   readonly server: Server;
   readonly ws: WebSocketTransport;
   readonly databaseUrl: string;
+  /** Stops reading the event log and pruning it. */
+  readonly stopFeed: () => void;
 }
 
 export interface BuildOptions {
@@ -86,14 +90,17 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
     if (embedded) await embedded.closeSocket();
 
     const metrics = new HeraldMetrics({ instance: config.instanceId });
-    const { pubsub, stateRedis } = openPubSub(config, logger, metrics);
     const baseDb = createPrismaClient(embedded ? { kind: 'embedded', pglite: embedded.pglite } : { kind: 'postgresql', url: databaseUrl, poolSize: 10 });
-    // Comment events carry the post's author; post events hand their written row to local subscribers.
+    // Durable events (posts, comments, notifications) reach subscribers from the event log, in commit order.
+    const eventLog = new EventLog(baseDb);
+    const feed = new DurableFeed(eventLog, logger, config.eventLog.pollIntervalMs);
+    const { pubsub, stateRedis } = openPubSub(config, logger, metrics, feed);
+    // Post writes hand their written row to local subscribers.
     const postAuthors = new PostAuthors(baseDb);
     const postEventRows = new EventScopedLoader<Post | null>((id) => baseDb.post.findUnique({ where: { id } }));
     const db = baseDb
-      .$extends(publishPostEvents(pubsub, logger, (row, eventId) => postEventRows.prime(`${row.id}:${eventId}`, row)))
-      .$extends(publishCommentEvents(pubsub, logger, (postId) => postAuthors.of(postId)))
+      .$extends(publishPostEvents(pubsub, logger, (row, version) => postEventRows.prime(`${row.id}:${version}`, row)))
+      .$extends(publishCommentEvents(pubsub, logger))
       .$extends(publishNotificationEvents(pubsub, logger)) as unknown as PrismaClient;
     const stores = createStateStores(config, stateRedis, (error, what) => logger.warn({ err: error }, `${what} failed`));
     const services = createServices({ config, db, pubsub, stores, postAuthors, postEventRows, logger, metrics });
@@ -133,7 +140,9 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
       sendBufferBytes: config.ws.sendBufferBytes,
       heartbeatIntervalMs: config.ws.heartbeatIntervalMs,
     });
+    await pubsub.start();
     services.start();
+    const stopRetention = keepEventLogFor(eventLog, config.eventLog.retentionMs, (error) => logger.warn({ err: error }, 'event log retention failed'));
 
     async function route(req: IncomingMessage, res: ServerResponse) {
       try {
@@ -155,7 +164,7 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
       });
     });
     const bound = (server.address() as AddressInfo).port;
-    runtime = { db, pubsub, services, yoga, server, ws, databaseUrl };
+    runtime = { db, pubsub, services, yoga, server, ws, databaseUrl, stopFeed: () => (stopRetention(), feed.stop()) };
     logger.info({ port: bound, ms: Date.now() - startedAt, pubsub: pubsub.kind, database: embedded ? 'embedded' : 'postgresql' }, `Herald listening on http://localhost:${bound}/graphql`);
     return bound;
   }
@@ -170,6 +179,7 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
       await new Promise<void>((resolve) => current.server.close(() => resolve()));
       await current.yoga.dispose();
       await current.services.stop();
+      current.stopFeed();
       await current.pubsub.close();
       await current.db.$disconnect();
     }
@@ -192,14 +202,14 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
 }
 
 /** Redis (two connections: publish + state commands, subscribe) when configured, else in-process. */
-function openPubSub(config: Config, logger: Logger, metrics: HeraldMetrics): { pubsub: PubSub; stateRedis: RedisClient | null } {
+function openPubSub(config: Config, logger: Logger, metrics: HeraldMetrics, feed: DurableFeed): { pubsub: PubSub; stateRedis: RedisClient | null } {
   const limits = { capacity: config.ws.queueCapacity, expiryMs: config.ws.eventExpiryMs };
   const target = { url: config.redisUrl, clusterNodes: config.redisClusterNodes };
   if (!config.redisUrl && !config.redisClusterNodes?.length) {
-    return { pubsub: new PubSub(createMemoryEngine(), limits, config.redisPrefix, metrics.pubsubObserver()), stateRedis: null };
+    return { pubsub: new PubSub(createMemoryEngine(), limits, config.redisPrefix, metrics.pubsubObserver(), feed), stateRedis: null };
   }
   const publisher = connectRedis(target, 'publisher', logger);
   const subscriber = connectRedis(target, 'subscriber', logger);
   // Publisher doubles as the command connection: both only send commands, and one fewer socket per instance.
-  return { pubsub: new PubSub(createRedisEngine(publisher, subscriber, { sharded: config.redisShardedPubSub }), limits, config.redisPrefix, metrics.pubsubObserver()), stateRedis: publisher };
+  return { pubsub: new PubSub(createRedisEngine(publisher, subscriber, { sharded: config.redisShardedPubSub }), limits, config.redisPrefix, metrics.pubsubObserver(), feed), stateRedis: publisher };
 }

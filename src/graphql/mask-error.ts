@@ -8,6 +8,12 @@ const UNAVAILABLE_MESSAGE = /connection terminated|timeout exceeded when trying 
 /** extensions.code of the error a subscription ends with when its bounded queue overflowed. */
 export const SLOW_CONSUMER_CODE = 'SLOW_CONSUMER';
 
+/**
+ * extensions.code of the error a subscription fails with when it cannot replay everything after its
+ * `after` cursor (extensions.reason: MALFORMED_CURSOR, UNKNOWN_CURSOR or CURSOR_EXPIRED). Never a partial replay.
+ */
+export const RESUME_UNAVAILABLE_CODE = 'RESUME_UNAVAILABLE';
+
 interface ErrorLike {
   readonly name?: unknown;
   readonly message?: unknown;
@@ -49,6 +55,10 @@ export function maskError(error: unknown, message: string, isDev: boolean): Erro
   const located = { nodes: outer?.nodes, path: outer?.path };
   if (codeOf(original) && isGraphQLError(original)) {
     return new GraphQLError(String(original?.message ?? message), { ...located, extensions: original?.extensions });
+  }
+  if (original?.name === 'ResumeError') {
+    const reason = (original as { reason?: unknown }).reason;
+    return new GraphQLError(String(original.message), { ...located, extensions: { code: RESUME_UNAVAILABLE_CODE, reason } });
   }
   if (original?.name === 'SlowConsumerError') {
     // Not a server fault: the client read too slowly. ws.ts closes the socket with 4413 on this code.

@@ -10,6 +10,8 @@ export interface PubSubEngine {
   publish(channel: string, message: object): Promise<void>;
   /** Resolves once the channel is subscribed; the returned function unsubscribes. */
   subscribe(channel: string, listener: ChannelListener): Promise<() => void>;
+  /** Calls `listener` each time the engine is connected again after losing its connection (messages in between are lost). */
+  onRestored?(listener: () => void): void;
   /** True when the engine can currently publish and receive. */
   isHealthy(): Promise<boolean>;
   close(): Promise<void>;

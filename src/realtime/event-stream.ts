@@ -63,6 +63,8 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
   private sink: StreamSink<T> | null = null;
   /** A sink delivery is in flight: arriving events queue until it settles. */
   private sinkBusy = false;
+  /** Producers waiting for the queue to drain to half its capacity (a replay reading page by page). */
+  private roomWaiters: (() => void)[] = [];
 
   constructor(private readonly options: EventStreamOptions<T>) {}
 
@@ -147,6 +149,21 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
     this.close();
   }
 
+  /**
+   * Resolves when the queue is at most half full (at once if it is), or when the stream ends: a producer
+   * with many events to give (a replay) pushes a page, then waits here, and so never overflows it.
+   */
+  whenRoom(): Promise<void> {
+    if (this.done || this.failure || this.queue.length <= this.options.capacity / 2) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  private wakeRoomWaiters(): void {
+    if (this.roomWaiters.length === 0) return;
+    if (!this.done && !this.failure && this.queue.length > this.options.capacity / 2) return;
+    for (const resolve of this.roomWaiters.splice(0)) resolve();
+  }
+
   /** Number of events waiting for the consumer. */
   get size(): number {
     return this.queue.length;
@@ -204,9 +221,15 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
       // `at` is +Infinity for an unshifted starting state: it never expires.
       if (now - item.at > this.options.expiryMs) {
         this.options.onDrop?.('expired');
+        // A gap would mislead here: end with the slow-consumer error rather than skip silently.
+        if (this.options.overflow === 'fail') {
+          this.fail(new SlowConsumerError());
+          return undefined;
+        }
         continue;
       }
       this.options.onDeliver?.(item.value, Number.isFinite(item.at) ? item.at : now);
+      this.wakeRoomWaiters();
       return item;
     }
     return undefined;
@@ -261,6 +284,7 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
   private close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.wakeRoomWaiters();
     this.options.onClose?.();
   }
 

@@ -1,7 +1,11 @@
+import type { DurableFeed } from './durable-feed.js';
 import type { PubSubEngine } from './engine.js';
 import { newEventIdentity } from './event-id.js';
 import { EventStream, type EventStreamOptions, type OverflowPolicy } from './event-stream.js';
-import { type EventIdentity, type Topic, type TopicEvent, type TopicKey, type TopicPayloads } from './topics.js';
+import { DURABLE_TOPICS, type EventIdentity, type Topic, type TopicEvent, type TopicKey, type TopicPayloads } from './topics.js';
+
+/** What a durable topic's channel carries: only "the log has a new event here"; the event is read from the log. */
+const DOORBELL = Object.freeze({});
 
 export interface StreamLimits {
   readonly capacity: number;
@@ -11,6 +15,14 @@ export interface StreamLimits {
 export interface SubscribeOptions<K extends TopicKey> {
   readonly overflow?: OverflowPolicy;
   readonly filter?: (event: TopicEvent<K>) => boolean;
+  /** Durable topics only: first every event after this `eventId` (ResumeError when it cannot be honoured). */
+  readonly after?: string | null | undefined;
+}
+
+export interface SubscribeManyOptions {
+  readonly overflow?: OverflowPolicy;
+  /** Durable topics only: first every event after this `eventId` (ResumeError when it cannot be honoured). */
+  readonly after?: string | null | undefined;
 }
 
 /** One topic of a merged stream, with the filter its events must pass. */
@@ -45,7 +57,34 @@ export class PubSub {
     private readonly limits: StreamLimits,
     private readonly namespace: string,
     private readonly observer: PubSubObserver = {},
+    /** Where durable topics' events come from; without it (unit tests) they travel through the engine too. */
+    private readonly feed: DurableFeed | null = null,
   ) {}
+
+  /** Starts reading the event log (a no-op without a feed). */
+  async start(): Promise<void> {
+    if (!this.feed) return;
+    const feed = this.feed;
+    await feed.start();
+    // Doorbells rung while Redis was away were lost, not the events: read the log once it is back.
+    this.engine.onRestored?.(() => feed.poke());
+  }
+
+  /**
+   * Rings the doorbell of a durable topic after a write appended to it: the instances with subscribers of
+   * that topic (and only they: the ring travels on the topic's own channel) read the log. A lost ring
+   * costs latency, never an event: the log is read again when Redis is back, and on a timer.
+   */
+  appended<K extends TopicKey>(topic: Topic<K>): void {
+    const feed = this.feed;
+    if (!feed) return;
+    this.engine.publish(this.namespace + topic.channel, DOORBELL).catch(() => feed.poke());
+  }
+
+  /** Resolves once every durable event appended before the call has been handed to local subscribers. */
+  async settled(): Promise<void> {
+    await this.feed?.settled();
+  }
 
   get kind(): PubSubEngine['kind'] {
     return this.engine.kind;
@@ -56,6 +95,7 @@ export class PubSub {
    * local subscribers will ask for (the row it just wrote) under the event's id.
    */
   async publish<K extends TopicKey>(topic: Topic<K>, payload: TopicPayloads[K], beforeSend?: (event: TopicEvent<K>) => void): Promise<TopicEvent<K>> {
+    if (this.feed && DURABLE_TOPICS.has(topic.key)) throw new Error(`${topic.key} events are appended to the event log by the database, not published`);
     const event = { ...payload, ...newEventIdentity() } as TopicEvent<K>;
     beforeSend?.(event);
     await this.engine.publish(this.namespace + topic.channel, event);
@@ -64,7 +104,7 @@ export class PubSub {
   }
 
   async subscribe<K extends TopicKey>(topic: Topic<K>, options: SubscribeOptions<K> = {}): Promise<EventStream<TopicEvent<K>>> {
-    return this.subscribeMany<K>([{ topic, filter: options.filter }], { overflow: options.overflow });
+    return this.subscribeMany<K>([{ topic, filter: options.filter }], { overflow: options.overflow, after: options.after });
   }
 
   /**
@@ -72,7 +112,7 @@ export class PubSub {
    * and the broadcast ones). Each source has its own filter; an event that fails it is never queued.
    * Listening on every topic has begun when the promise resolves; closing the stream stops them all.
    */
-  async subscribeMany<K extends TopicKey>(sources: readonly TopicSource<K>[], options: { readonly overflow?: OverflowPolicy } = {}): Promise<EventStream<TopicEvent<K>>> {
+  async subscribeMany<K extends TopicKey>(sources: readonly TopicSource<K>[], options: SubscribeManyOptions = {}): Promise<EventStream<TopicEvent<K>>> {
     const unsubscribes: (() => void)[] = [];
     const counted: TopicKey[] = [];
     let closed = false;
@@ -92,8 +132,11 @@ export class PubSub {
       },
     });
     for (const source of sources) this.observer.streamOpened?.(source.topic.key);
+    const durable = this.feed !== null && sources.every((source) => DURABLE_TOPICS.has(source.topic.key));
+    if (options.after != null && !durable) throw new Error('`after` needs durable topics');
     try {
-      await Promise.all(
+      if (durable) await this.listenDurable(sources, stream, options.after ?? undefined, unsubscribes, () => closed);
+      else await Promise.all(
         sources.map(async ({ topic, filter }) => {
           const unsubscribe = await this.engine.subscribe(this.namespace + topic.channel, (message) => {
             const event = message as TopicEvent<K>;
@@ -118,6 +161,41 @@ export class PubSub {
       }
     }
     return stream;
+  }
+
+  /**
+   * Durable topics listen on the event log's feed, as one subscriber over all their channels (so a replay
+   * reads them together, in log order). Their queue time counts from arrival here: a replayed event is old
+   * by nature, and the database's clock is not this instance's.
+   */
+  private async listenDurable<K extends TopicKey>(
+    sources: readonly TopicSource<K>[],
+    stream: EventStream<TopicEvent<K>>,
+    after: string | undefined,
+    unsubscribes: (() => void)[],
+    isClosed: () => boolean,
+  ): Promise<void> {
+    const handlers = new Map<string, (event: object) => void>();
+    for (const { topic, filter } of sources) {
+      handlers.set(topic.channel, (message) => {
+        const event = message as TopicEvent<K>;
+        if (filter && !filter(event)) return;
+        if (sources.length > 1) this.topicOfEvent.set(event, topic.key);
+        stream.push(event, Date.now());
+      });
+    }
+    const feed = this.feed as DurableFeed;
+    const resume = after === undefined ? undefined : { after, room: () => stream.whenRoom(), failed: (error: Error) => stream.fail(error) };
+    unsubscribes.push(await feed.subscribe(handlers, resume));
+    // Then the topics' doorbells: once Redis confirms them, every later write reaches this subscriber.
+    const poke = () => feed.poke();
+    await Promise.all(
+      sources.map(async ({ topic }) => {
+        const unsubscribe = await this.engine.subscribe(this.namespace + topic.channel, poke);
+        unsubscribes.push(unsubscribe);
+      }),
+    );
+    if (isClosed()) for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
   }
 
   /**

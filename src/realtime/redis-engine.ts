@@ -44,6 +44,17 @@ export function createRedisEngine(publisher: RedisClient, subscriber: RedisClien
     async subscribe(channel, listener) {
       return (known ?? (await transport())).subscribe(channel, listener);
     },
+    onRestored(listener) {
+      let lost = false;
+      subscriber.on('close', () => (lost = true));
+      subscriber.on('ready', () => {
+        if (!lost) return;
+        lost = false;
+        listener();
+        // The engine resubscribes its channels after `ready`: a ring in between is read on this second look.
+        setTimeout(listener, 1000).unref();
+      });
+    },
     async isHealthy() {
       const [pub, sub] = await Promise.all([pingRedis(publisher), Promise.resolve(subscriber.status === 'ready')]);
       return pub && sub;

@@ -6,7 +6,8 @@ import type { NotificationType, CommentStatus, PostStatus } from '../generated/p
  * Payloads are small JSON: ids and changed fields, never whole rows.
  */
 export interface TopicPayloads {
-  postUpdated: { postId: string; authorId: string; status: PostStatus; change: 'CREATED' | 'UPDATED' | 'PUBLISHED' | 'DELETED' };
+  /** `version`: the post's `updatedAt` (ms) as written, so the writer's row can serve its local subscribers. */
+  postUpdated: { postId: string; authorId: string; status: PostStatus; change: 'CREATED' | 'UPDATED' | 'PUBLISHED' | 'DELETED'; version: number };
   /** A post's status changed or it was deleted (who may see it changed): every instance drops what it cached. */
   postVisibilityChanged: { postId: string };
   postStatsChanged: { postId: string; viewCount: number; likeCount: number; commentCount: number };
@@ -26,6 +27,12 @@ export interface TopicPayloads {
 
 export type TopicKey = keyof TopicPayloads;
 
+/**
+ * Topics whose events are rows of the event log (appended by database triggers in commit order), so a
+ * subscription can resume after one of them. Their `eventId` is the log position (event-cursor.ts).
+ */
+export const DURABLE_TOPICS: ReadonlySet<TopicKey> = new Set<TopicKey>(['postUpdated', 'commentAdded', 'commentApproved', 'notificationCreated', 'broadcastNotificationCreated']);
+
 /** A channel name bound to the payload type it carries. */
 export interface Topic<K extends TopicKey> {
   readonly key: K;
@@ -36,7 +43,10 @@ export interface Topic<K extends TopicKey> {
 export type TopicEvent<K extends TopicKey> = TopicPayloads[K] & EventIdentity;
 
 export interface EventIdentity {
-  /** ULID: sortable by time and unique across instances, so a client can resume after one. */
+  /**
+   * Unique across instances and sortable. A durable event's id is its position in the event log, which a
+   * subscription resumes after (`after`); other events have a ULID.
+   */
   readonly eventId: string;
   /** ISO-8601 time of publication. */
   readonly timestamp: string;

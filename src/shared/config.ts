@@ -72,6 +72,9 @@ const envSchema = z.object({
   WS_SEND_BUFFER_BYTES: positiveInt.default(4_194_304),
   WS_QUEUE_CAPACITY: positiveInt.default(1500),
   WS_EVENT_EXPIRY: duration.prefault('60s'),
+  // Resume (issue #12): durable events kept for replay, and the backstop read of the log.
+  EVENT_LOG_RETENTION: duration.prefault('7d'),
+  EVENT_LOG_POLL_INTERVAL: duration.prefault('5s'),
   TYPING_TTL: duration.prefault('5s'),
   ANALYTICS_MIN_INTERVAL: duration.prefault('1s'),
   ANALYTICS_MAX_INTERVAL: duration.prefault('30s'),
@@ -146,6 +149,11 @@ export interface Config {
     readonly queueCapacity: number;
     readonly eventExpiryMs: number;
   };
+  /**
+   * Durable events are kept `retentionMs` (the replay window: a cursor older than that is refused); each
+   * instance reads the log at least every `pollIntervalMs` even when no doorbell reaches it.
+   */
+  readonly eventLog: { readonly retentionMs: number; readonly pollIntervalMs: number };
   readonly typingTtlMs: number;
   /** The staff dashboard pushes at most once per `minIntervalMs` and at least once per `maxIntervalMs`. */
   readonly analytics: { readonly minIntervalMs: number; readonly maxIntervalMs: number };
@@ -255,6 +263,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       queueCapacity: e.WS_QUEUE_CAPACITY,
       eventExpiryMs: e.WS_EVENT_EXPIRY,
     },
+    eventLog: { retentionMs: e.EVENT_LOG_RETENTION, pollIntervalMs: e.EVENT_LOG_POLL_INTERVAL },
     typingTtlMs: e.TYPING_TTL,
     analytics: { minIntervalMs: e.ANALYTICS_MIN_INTERVAL, maxIntervalMs: e.ANALYTICS_MAX_INTERVAL },
     allowedOrigins: e.ALLOWED_ORIGINS,

@@ -90,10 +90,17 @@ describe('EventStream', () => {
   });
 
   it('drops events older than the expiry instead of delivering them late', async () => {
-    const stream = new EventStream<number>({ ...options, overflow: 'fail' });
+    const stream = new EventStream<number>({ ...options, overflow: 'dropOldest' });
     stream.push(1, Date.now() - 5000);
     stream.push(2);
     expect((await stream.next()).value).toBe(2);
+  });
+
+  it('fails a stream where a gap would mislead instead of skipping an expired event', async () => {
+    const stream = new EventStream<number>({ ...options, overflow: 'fail' });
+    stream.push(1, Date.now() - 5000);
+    stream.push(2);
+    await expect(stream.next()).rejects.toThrow(SlowConsumerError);
   });
 
   it('never queues filtered events', () => {

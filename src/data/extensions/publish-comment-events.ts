@@ -1,54 +1,34 @@
 import type { Logger } from 'pino';
 import { Prisma } from '../../generated/prisma/client.js';
-import type { CommentStatus } from '../../generated/prisma/enums.js';
 import type { PubSub } from '../../realtime/pubsub.js';
 import { topics } from '../../realtime/topics.js';
 
-interface CommentRow {
-  id: string;
-  postId: string;
-  authorId: string;
-  status: CommentStatus;
-}
-
-/** The post's author id (PostService.authorIdOf: cached, a post's author never changes). */
-export type PostAuthorLookup = (postId: string) => Promise<string | null>;
-
 /**
- * The old system's comment signals: after `comment.create` commits, publish `commentAdded`; after a
- * `comment.update` that sets status APPROVED, publish `commentApproved`. Both carry the post's author
- * so subscription filters decide visibility without a query per subscriber. Publishing is awaited, so
- * when the mutation answers, its event is already on its way.
+ * The old system's comment signals. `commentAdded` (a comment created) and `commentApproved` (a write
+ * setting APPROVED) are appended to the event log by the database in the write's own transaction, with
+ * the post's author so subscription filters decide visibility without a query per subscriber (event_log
+ * migration). After the write returns, this rings the topic's doorbell, so when the mutation answers,
+ * its event is on its way to every instance with a subscriber.
  */
-export function publishCommentEvents(pubsub: PubSub, logger: Logger, postAuthorOf: PostAuthorLookup) {
-  async function emit(row: CommentRow, event: 'commentAdded' | 'commentApproved'): Promise<void> {
-    try {
-      if (!row.id || !row.postId || !row.authorId || !row.status) {
-        logger.warn({ event }, 'comment write selected too few fields to publish its event');
-        return;
-      }
-      const postAuthorId = await postAuthorOf(row.postId);
-      if (!postAuthorId) return;
-      const payload = { postId: row.postId, commentId: row.id, authorId: row.authorId, postAuthorId, status: row.status };
-      await pubsub.publish(event === 'commentAdded' ? topics.commentAdded(row.postId) : topics.commentApproved(row.postId), payload);
-    } catch (error) {
-      logger.warn({ err: error, commentId: row.id }, `${event} publish failed`);
-    }
-  }
-
+export function publishCommentEvents(pubsub: PubSub, logger: Logger) {
+  const ring = (row: { postId?: string }, topicOf: (postId: string) => Parameters<PubSub['appended']>[0]) => {
+    if (row.postId) pubsub.appended(topicOf(row.postId));
+    // Read anyway within EVENT_LOG_POLL_INTERVAL.
+    else logger.warn('comment write selected no postId: its event waits for the next read of the log');
+  };
   return Prisma.defineExtension({
     name: 'publish-comment-events',
     query: {
       comment: {
         async create({ args, query }) {
-          const result = (await query(args)) as unknown as CommentRow;
-          await emit(result, 'commentAdded');
-          return result as never;
+          const result = await query(args);
+          ring(result as { postId?: string }, topics.commentAdded);
+          return result;
         },
         async update({ args, query }) {
-          const result = (await query(args)) as unknown as CommentRow;
-          if (setsApproved(args.data)) await emit(result, 'commentApproved');
-          return result as never;
+          const result = await query(args);
+          if (setsApproved(args.data)) ring(result as { postId?: string }, topics.commentApproved);
+          return result;
         },
       },
     },

@@ -1,26 +1,23 @@
 import { Prisma, type Post } from '../../generated/prisma/client.js';
 import type { PubSub } from '../../realtime/pubsub.js';
 import { topics } from '../../realtime/topics.js';
-import type { PostStatus } from '../../generated/prisma/enums.js';
 import type { Logger } from 'pino';
 
 interface PostRow {
   id: string;
-  authorId: string;
-  status: PostStatus;
+  updatedAt?: Date;
 }
 
 /**
- * The old system's post_save signal: after a post write commits, publish `postUpdated` on the post's
- * topic. Runs after `query(args)` resolves, so subscribers never hear of a write that failed.
+ * The old system's post_save signal. The write's `postUpdated` event is appended to the event log by the
+ * database in the write's own transaction (event_log migration); after the write returns, this rings the
+ * topic's doorbell, hands the written row to local subscribers (keyed by its version, the `updatedAt` the
+ * event carries), and tells every instance to drop cached visibility when the status changed.
  */
-export function publishPostEvents(pubsub: PubSub, logger: Logger, onPublished?: (row: Post, eventId: string) => void) {
-  const emit = (row: PostRow, change: 'CREATED' | 'UPDATED' | 'PUBLISHED' | 'DELETED', fullRow: boolean) => {
-    pubsub
-      .publish(topics.postUpdated(row.id), { postId: row.id, authorId: row.authorId, status: row.status, change }, (event) => {
-        if (fullRow && change !== 'DELETED') onPublished?.(row as unknown as Post, event.eventId);
-      })
-      .catch((error: unknown) => logger.warn({ err: error, postId: row.id }, 'postUpdated publish failed'));
+export function publishPostEvents(pubsub: PubSub, logger: Logger, onWritten?: (row: Post, version: number) => void) {
+  const written = (row: PostRow, args: unknown) => {
+    if (isWholeRow(args) && row.updatedAt instanceof Date) onWritten?.(row as unknown as Post, row.updatedAt.getTime());
+    pubsub.appended(topics.postUpdated(row.id));
   };
   const visibilityChanged = (postId: string) => {
     pubsub
@@ -33,19 +30,18 @@ export function publishPostEvents(pubsub: PubSub, logger: Logger, onPublished?: 
       post: {
         async create({ args, query }) {
           const result = (await query(args)) as unknown as PostRow;
-          emit(result, 'CREATED', isWholeRow(args));
+          written(result, args);
           return result as never;
         },
         async update({ args, query }) {
           const result = (await query(args)) as unknown as PostRow;
-          const status = (args.data as { status?: unknown }).status;
-          emit(result, status === 'PUBLISHED' ? 'PUBLISHED' : 'UPDATED', isWholeRow(args));
-          if (status !== undefined) visibilityChanged(result.id);
+          written(result, args);
+          if ((args.data as { status?: unknown }).status !== undefined) visibilityChanged(result.id);
           return result as never;
         },
         async delete({ args, query }) {
           const result = (await query(args)) as unknown as PostRow;
-          emit(result, 'DELETED', false);
+          pubsub.appended(topics.postUpdated(result.id));
           visibilityChanged(result.id);
           return result as never;
         },

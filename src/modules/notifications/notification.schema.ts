@@ -5,6 +5,7 @@ import { forwardPage, pageOf } from '../../graphql/pagination.js';
 import { encodeCursor } from './notification-cursor.js';
 import type { NotificationView } from './notification-view.js';
 import { requireTypes } from './notification.service.js';
+import { RESUME_ARGUMENT_DESCRIPTION } from '../../graphql/resume-argument.js';
 
 export const NotificationTypeEnum = builder.enumType('NotificationType', {
   description: 'What a notification is about.',
@@ -114,7 +115,10 @@ builder.subscriptionFields((t) => ({
     authScopes: { loggedIn: true },
     // The viewer's own stream: executed per viewer whatever is selected.
     viewerDependent: true,
-    args: { types: t.arg({ type: [NotificationTypeEnum], description: 'Only these types (all when omitted; not empty).' }) },
+    args: {
+      types: t.arg({ type: [NotificationTypeEnum], description: 'Only these types (all when omitted; not empty).' }),
+      after: t.arg.string({ description: RESUME_ARGUMENT_DESCRIPTION }),
+    },
     subscribe: (_r, args, ctx) => {
       const viewerId = ctx.viewer!.id;
       const types = requireTypes(args.types as NotificationType[] | null | undefined);
@@ -123,7 +127,7 @@ builder.subscriptionFields((t) => ({
         { topic: topics.notificationCreated(viewerId), filter: (event) => 'recipientId' in event && event.recipientId === viewerId && wanted(event.type) },
         // A broadcast skips its actor: an author is not told of their own post.
         { topic: topics.broadcastNotificationCreated(), filter: (event) => 'actorId' in event && event.actorId !== viewerId && wanted(event.type) },
-      ]);
+      ], { after: args.after });
     },
     resolve: (event, _a, ctx) => ctx.services.notifications.loadForEvent(event),
   }),

@@ -20,6 +20,8 @@ export interface PostStreamOptions<K extends TopicKey, S> {
    * began listening so a change in between follows it; null for none.
    */
   readonly initial?: (postId: string) => Promise<S | null>;
+  /** Durable topics: replay every event after this `eventId` first (the subscription's `after` argument). */
+  readonly after?: string | null | undefined;
 }
 
 /**
@@ -35,7 +37,11 @@ export async function subscribeToPost<K extends TopicKey, S = never>(
   const { viewer } = ctx;
   await ctx.services.posts.assertVisible(postId, viewer);
   const filter = options.filter;
-  const stream = await ctx.pubsub.subscribe(topicOf(postId), { overflow: options.overflow, filter: filter ? (event) => filter(event, viewer) : undefined });
+  const stream = await ctx.pubsub.subscribe(topicOf(postId), {
+    overflow: options.overflow,
+    filter: filter ? (event) => filter(event, viewer) : undefined,
+    after: options.after,
+  });
   // One stream carries the starting state and the events: both are what the subscription's resolve maps.
   const merged = stream as EventStream<TopicEvent<K> | S>;
   if (!options.initial) return merged;

@@ -9,6 +9,7 @@ import type { PostCounts } from './post-stats.store.js';
 import { viewerKeyOf } from './viewer-key.js';
 import { forwardPage, pageOf } from '../../graphql/pagination.js';
 import { subscribeToPost } from './post-subscription.js';
+import { RESUME_ARGUMENT_DESCRIPTION } from '../../graphql/resume-argument.js';
 
 export const PostStatusEnum = builder.enumType('PostStatus', {
   description: 'DRAFT and ARCHIVED posts are visible only to their author and staff.',
@@ -68,7 +69,7 @@ const PostUpdatedRef = builder.objectRef<PostUpdatedShape>('PostUpdatedEvent').i
       type: PostRef,
       nullable: true,
       description: 'The post as it is now (null once deleted).',
-      resolve: (e, _a, ctx) => ctx.services.posts.loadForEvent(e.postId, e.eventId),
+      resolve: (e, _a, ctx) => ctx.services.posts.loadForEvent(e.postId, e.version),
     }),
   }),
 });
@@ -169,9 +170,12 @@ builder.subscriptionFields((t) => ({
   postUpdated: t.field({
     type: PostUpdatedRef,
     description: 'Content and status changes of one post. NOT_FOUND when the post does not exist or the viewer may not see it.',
-    args: { postId: t.arg.id({ required: true }) },
-    subscribe: (_r, { postId }, ctx) =>
-      subscribeToPost(ctx, String(postId), topics.postUpdated, { filter: (event, viewer) => canSeePost({ status: event.status, authorId: event.authorId }, viewer) }),
+    args: { postId: t.arg.id({ required: true }), after: t.arg.string({ description: RESUME_ARGUMENT_DESCRIPTION }) },
+    subscribe: (_r, { postId, after }, ctx) =>
+      subscribeToPost(ctx, String(postId), topics.postUpdated, {
+        filter: (event, viewer) => canSeePost({ status: event.status, authorId: event.authorId }, viewer),
+        after,
+      }),
     resolve: (event) => event,
   }),
   postStats: t.field({

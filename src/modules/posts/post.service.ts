@@ -144,8 +144,8 @@ export class PostService {
    * The post for one event: every subscriber of that event shares one load (a fan-out to 5,000
    * subscribers costs one query, not 5,000).
    */
-  loadForEvent(postId: string, eventId: string): Promise<Post | null> {
-    return this.deps.eventRows.get(`${postId}:${eventId}`, postId);
+  loadForEvent(postId: string, version: number): Promise<Post | null> {
+    return this.deps.eventRows.get(`${postId}:${version}`, postId);
   }
 
   /** Author id of a post (cached: it never changes), or null when the post does not exist. */
