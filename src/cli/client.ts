@@ -5,6 +5,7 @@ import { oneOf, parseOptions, positiveNumber, UsageError, type CliCommand } from
 import { CLIENT_TESTS, operationsFor, type ClientOperation } from './client-operations.js';
 import { graphqlHttpUrl } from './graphql-http.js';
 import { idSubscribePayload, omitEmptyQueryOfIdPayload } from '../shared/document-id.js';
+import { subscribeResumable } from '../shared/resumable-subscription.js';
 
 const usage = `Usage: npm run cli -- client --test notifications|post|comments|analytics|health|all --token T
                               [--post-id ID] [--url ws://localhost:4000/graphql] [--duration 30]
@@ -20,7 +21,9 @@ Connects over graphql-ws like a browser would and prints every event that arrive
   --duration     seconds to listen before disconnecting (default 30)
   --ws-document-ids  subscribe by trusted-document id ({ documentId, variables, operationName }, no query)
                  instead of sending each document's text; needs a server whose WebSocket side resolves ids
-Exit code 0 when the connection stayed up for the duration, 1 when it closed early or was refused.
+The connection comes back after a drop (1001, 4413, a network failure; 5 attempts), and notifications,
+postUpdated, commentAdded and commentApproved resume after the last event printed (nothing missed).
+Exit code 0 when the connection stayed up (or came back) for the duration, 1 when it was refused or lost.
 Get a token with: npm run cli -- token --user <email>`;
 
 export const clientCommand: CliCommand = {
@@ -51,6 +54,10 @@ export const clientCommand: CliCommand = {
   },
 };
 
+const RECONNECT_ATTEMPTS = 5;
+/** Closes after which the client reconnects: going away (deploys), abnormal (network), slow consumer. */
+const RECONNECT_CODES = new Set([1001, 1006, 4413]);
+
 async function listen(url: string, token: string | undefined, postId: string | undefined, operations: readonly ClientOperation[], durationMs: number, byId: boolean): Promise<number> {
   const print = (what: string, body: unknown) => process.stdout.write(`${new Date().toISOString()} ${what} ${typeof body === 'string' ? body : JSON.stringify(body)}\n`);
   let failed = false;
@@ -61,23 +68,33 @@ async function listen(url: string, token: string | undefined, postId: string | u
     webSocketImpl: WebSocket,
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
     lazy: false,
-    retryAttempts: 0,
-    onNonLazyError: () => undefined,
+    // A drop (a deploy's 1001, a slow-consumer 4413, the network) reconnects, and the subscriptions over
+    // stored events resume after the last event printed. Refused tokens and protocol errors do not retry.
+    retryAttempts: RECONNECT_ATTEMPTS,
+    shouldRetry: (event) => RECONNECT_CODES.has((event as { code?: number }).code ?? 1006),
+    onNonLazyError: () => {
+      failed = true;
+      finish();
+    },
     ...(byId ? { jsonMessageReplacer: omitEmptyQueryOfIdPayload } : {}),
     on: {
       connected: () => print('connected', url),
       closed: (event) => {
         const { code, reason } = event as { code?: number; reason?: string };
         print('closed', `${code ?? '?'} ${reason ?? ''}`.trim());
-        failed = true;
-        finish();
+        if (!RECONNECT_CODES.has(code ?? 1006)) {
+          failed = true;
+          finish();
+        }
       },
       error: (error) => print('error', error instanceof Error ? error.message : 'connection failed'),
     },
   });
   for (const op of operations) {
     const variables: Record<string, unknown> = op.needsPostId ? { postId } : op.name === 'health' ? { intervalSeconds: 5 } : {};
-    client.subscribe(
+    // Subscriptions over stored events resume after the last event they printed when the socket comes back.
+    subscribeResumable(
+      client,
       byId ? idSubscribePayload(op.documentId, op.operationName, variables) : { query: op.query, variables },
       {
         next: (result) => print(op.name, result.errors ? { errors: result.errors } : result.data?.[op.name]),

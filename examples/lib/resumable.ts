@@ -1,0 +1,5 @@
+/**
+ * The resume recipe for graphql-ws, Apollo Client and urql (README "Resuming"). It lives in
+ * src/shared/ because the CLI's `client` uses it too; examples import it from here.
+ */
+export { subscribeResumable, type ResumableOptions } from '../../src/shared/resumable-subscription.js';
