@@ -72,6 +72,7 @@ const envSchema = z.object({
   WS_SEND_BUFFER_BYTES: positiveInt.default(4_194_304),
   WS_QUEUE_CAPACITY: positiveInt.default(1500),
   WS_EVENT_EXPIRY: duration.prefault('60s'),
+  WS_LEGACY_ENDPOINTS: bool.default(true),
   TYPING_TTL: duration.prefault('5s'),
   ANALYTICS_MIN_INTERVAL: duration.prefault('1s'),
   ANALYTICS_MAX_INTERVAL: duration.prefault('30s'),
@@ -145,6 +146,8 @@ export interface Config {
     readonly sendBufferBytes: number;
     readonly queueCapacity: number;
     readonly eventExpiryMs: number;
+    /** The old system's `/ws/...` endpoints (src/transport/legacy-endpoints/); false: those paths answer 404. */
+    readonly legacyEndpoints: boolean;
   };
   readonly typingTtlMs: number;
   /** The staff dashboard pushes at most once per `minIntervalMs` and at least once per `maxIntervalMs`. */
@@ -254,6 +257,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       sendBufferBytes: e.WS_SEND_BUFFER_BYTES,
       queueCapacity: e.WS_QUEUE_CAPACITY,
       eventExpiryMs: e.WS_EVENT_EXPIRY,
+      legacyEndpoints: e.WS_LEGACY_ENDPOINTS,
     },
     typingTtlMs: e.TYPING_TTL,
     analytics: { minIntervalMs: e.ANALYTICS_MIN_INTERVAL, maxIntervalMs: e.ANALYTICS_MAX_INTERVAL },
