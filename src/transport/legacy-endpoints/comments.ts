@@ -23,7 +23,11 @@ function commentData(comment: LegacyCommentFieldsFragment): Record<string, unkno
 
 const postId = (session: EndpointSession): string => session.postId as string;
 
-/** `query comments` (the newest 50 the viewer may see) as the old `comments_data`, newest first. */
+/**
+ * `query comments` as the old `comments_data`, newest first, at most 50 (the old consumer's page). The API
+ * pages forward only (oldest first) and a page of 50 is what the query cost limit allows: on a post with
+ * more, these are its first 50, not its newest (clients wanting more use `query comments` itself).
+ */
 function sendComments(session: EndpointSession, done?: () => void, refused?: (errors: readonly GraphQLError[]) => void): void {
   session.run(
     LegacyCommentsDocument,
