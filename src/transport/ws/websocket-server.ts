@@ -43,7 +43,7 @@ export interface WebSocketTransport {
 /**
  * WebSockets on the HTTP server's `/graphql`: the upgrade (path, Origin, subprotocol), the `ws` socket
  * and its limits (payload size, outgoing buffer, keep-alive ping), and one protocol session per socket
- * chosen by subprotocol. Sessions see a SocketChannel only.
+ * chosen by subprotocol (or, on the extra `routes`, by path). Sessions see a SocketChannel only.
  */
 export function attachWebSockets(options: WebSocketServerOptions): WebSocketTransport {
   const { logger } = options;
