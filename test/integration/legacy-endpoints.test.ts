@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,8 @@ import WebSocket from 'ws';
 import { backend, isCi } from '../helpers/backends.js';
 import { createTestBackend, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { bearer, connectWs, gqlOk, type WsHandle } from '../helpers/clients.js';
-import { acknowledged, eventually } from '../helpers/connections.js';
+import { acknowledged, eventually, within } from '../helpers/connections.js';
+import { signAccessToken } from '../../src/modules/auth/tokens.js';
 import { RawSocket } from '../helpers/raw-ws.js';
 import { waitForStreams } from '../helpers/streams.js';
 import { createPost, registerStaff, registerUser, type TestUser } from '../helpers/users.js';
@@ -91,6 +93,7 @@ describe.runIf(backend === 'embedded')("the old system's /ws/... endpoints", () 
   let other: TestUser;
   let staff: TestUser;
   let postId: string;
+  let stopped = false;
   const sockets: RawSocket[] = [];
   const graphqlWs: WsHandle[] = [];
   const open = (path: string, token?: string) => {
@@ -110,7 +113,7 @@ describe.runIf(backend === 'embedded')("the old system's /ws/... endpoints", () 
   // Each test's sockets close after it, so users stay under the per-user cap (3 here) test after test.
   afterEach(async () => {
     for (const socket of sockets.splice(0)) socket.terminate();
-    await eventually(() => app.app.runtime.services.connections.size === graphqlWs.length, 'old sockets closed');
+    if (!stopped) await eventually(() => app.app.runtime.services.connections.size === graphqlWs.length, 'old sockets closed');
   });
 
   afterAll(async () => {
@@ -299,6 +302,14 @@ describe.runIf(backend === 'embedded')("the old system's /ws/... endpoints", () 
     expect((await fourth.closed).code).toBe(4008);
   });
 
+  it('closes with 4403 when the access token expires on a live socket', async () => {
+    const { jwt } = app.app.config;
+    const short = signAccessToken({ secret: jwt.secret, issuer: jwt.issuer, audience: jwt.audience, accessTtlMs: 1500 }, { userId: other.id, role: 'READER', sessionId: randomUUID() });
+    const socket = open('/ws/notifications/', short.token);
+    await socket.waitFor(ofType('welcome'));
+    expect(await within(socket.closed, 5000, 'close on expiry')).toMatchObject({ code: 4403 });
+  });
+
   it('answers other /ws/ paths with 404', async () => {
     expect(await upgradeStatusOf(app, '/ws/chat/')).toBe(404);
     expect(await upgradeStatusOf(app, '/ws/health/')).toBe(101);
@@ -381,4 +392,13 @@ describe.runIf(backend === 'embedded')("the old system's /ws/... endpoints", () 
       await shared.dispose();
     }
   }, 30_000);
+
+  // Last: it stops the file's server.
+  it('closes every old socket with 1001 when the server shuts down', async () => {
+    const socket = open('/ws/health/');
+    await socket.waitFor(ofType('health_status'));
+    stopped = true;
+    await app.stop();
+    expect((await socket.closed).code).toBe(1001);
+  });
 });
