@@ -192,13 +192,16 @@ describe.runIf(backend === 'embedded')("the old system's /ws/... endpoints", () 
       expect(data(await socket.waitFor(ofType('post_update')))).toMatchObject({ post_id: postId, change: 'updated', title: 'Old clients, renamed' });
     });
 
-    it("closes with 4004 for a post that does not exist or that the viewer may not see (another author's draft)", async () => {
+    it("closes with 4004 for a post that does not exist or that the viewer may not see (another author's draft, its comments too)", async () => {
       const missing = open('/ws/blog/posts/no-such-post/', reader.token);
       expect(await missing.waitFor(ofType('error'))).toMatchObject({ message: 'Post not found', code: 'NOT_FOUND' });
       expect((await missing.closed).code).toBe(4004);
       const draft = await createPost(app, author, { publish: false });
       const hidden = open(`/ws/blog/posts/${draft}/`, reader.token);
       expect((await hidden.closed).code).toBe(4004);
+      const hiddenComments = open(`/ws/blog/comments/${draft}/`, reader.token);
+      expect(await hiddenComments.waitFor(ofType('error'))).toMatchObject({ code: 'NOT_FOUND' });
+      expect((await hiddenComments.closed).code).toBe(4004);
     });
   });
 
