@@ -64,6 +64,7 @@ const envSchema = z.object({
   WS_INIT_TIMEOUT: duration.prefault('5s'),
   WS_MAX_CONNECTIONS_PER_USER: positiveInt.default(10),
   WS_CONNECTION_TRACKING: bool.default(true),
+  WS_LEGACY_ENDPOINTS: bool.default(true),
   WS_CLEANUP_INTERVAL: duration.prefault('1h'),
   WS_CLEANUP_RETENTION: duration.prefault('24h'),
   WS_MAX_PAYLOAD_BYTES: positiveInt.default(65_536),
@@ -72,7 +73,6 @@ const envSchema = z.object({
   WS_SEND_BUFFER_BYTES: positiveInt.default(4_194_304),
   WS_QUEUE_CAPACITY: positiveInt.default(1500),
   WS_EVENT_EXPIRY: duration.prefault('60s'),
-  WS_LEGACY_ENDPOINTS: bool.default(true),
   TYPING_TTL: duration.prefault('5s'),
   ANALYTICS_MIN_INTERVAL: duration.prefault('1s'),
   ANALYTICS_MAX_INTERVAL: duration.prefault('30s'),
@@ -138,6 +138,8 @@ export interface Config {
     readonly initTimeoutMs: number;
     readonly maxConnectionsPerUser: number;
     readonly trackConnections: boolean;
+    /** The old system's `/ws/...` endpoints (src/transport/legacy-endpoints/); false: those paths answer 404. */
+    readonly legacyEndpoints: boolean;
     readonly cleanupIntervalMs: number;
     readonly cleanupRetentionMs: number;
     readonly maxPayloadBytes: number;
@@ -146,8 +148,6 @@ export interface Config {
     readonly sendBufferBytes: number;
     readonly queueCapacity: number;
     readonly eventExpiryMs: number;
-    /** The old system's `/ws/...` endpoints (src/transport/legacy-endpoints/); false: those paths answer 404. */
-    readonly legacyEndpoints: boolean;
   };
   readonly typingTtlMs: number;
   /** The staff dashboard pushes at most once per `minIntervalMs` and at least once per `maxIntervalMs`. */
@@ -249,6 +249,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       initTimeoutMs: e.WS_INIT_TIMEOUT,
       maxConnectionsPerUser: e.WS_MAX_CONNECTIONS_PER_USER,
       trackConnections: e.WS_CONNECTION_TRACKING,
+      legacyEndpoints: e.WS_LEGACY_ENDPOINTS,
       cleanupIntervalMs: e.WS_CLEANUP_INTERVAL,
       cleanupRetentionMs: e.WS_CLEANUP_RETENTION,
       maxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
@@ -257,7 +258,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       sendBufferBytes: e.WS_SEND_BUFFER_BYTES,
       queueCapacity: e.WS_QUEUE_CAPACITY,
       eventExpiryMs: e.WS_EVENT_EXPIRY,
-      legacyEndpoints: e.WS_LEGACY_ENDPOINTS,
     },
     typingTtlMs: e.TYPING_TTL,
     analytics: { minIntervalMs: e.ANALYTICS_MIN_INTERVAL, maxIntervalMs: e.ANALYTICS_MAX_INTERVAL },
