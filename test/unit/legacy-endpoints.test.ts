@@ -84,6 +84,15 @@ describe('the old endpoints (fake sockets)', () => {
     const notifications = s.runner.started.filter((o) => o.payload.documentId === documentIdOf(LegacyNotificationsDocument));
     expect(notifications.map((o) => o.payload.variables)).toEqual([{ types: null }, { types: ['POST_LIKED'] }]);
     expect(s.runner.stopped).toEqual([notifications[0]?.id]);
+
+    // The same types again: answered, and the running subscription kept.
+    s.session.received(JSON.stringify({ type: 'subscribe', notification_types: ['POST_LIKED'] }));
+    expect(s.channel.of('subscribed')).toHaveLength(2);
+    expect(s.runner.stopped).toHaveLength(1);
+    s.session.received(JSON.stringify({ type: 'unsubscribe', notification_types: ['post_liked'] }));
+    expect(s.channel.of('unsubscribed')).toEqual([expect.objectContaining({ data: { notification_types: ['post_liked'] } })]);
+    expect(s.runner.stopped).toEqual([notifications[0]?.id, notifications[1]?.id]);
+    expect(s.runner.started.filter((o) => o.payload.documentId === documentIdOf(LegacyNotificationsDocument))).toHaveLength(2);
   });
 
   it('closes with 4403 for a bad token before sending anything, and finalises a socket that closed while admitted', async () => {

@@ -68,7 +68,8 @@ function change(session: EndpointSession, message: ClientMessage, adding: boolea
   // The first subscribe narrows "every type" to the ones asked for; later ones add to them.
   if (adding) next = current === null ? types.known : [...new Set([...current, ...types.known])];
   else next = (current ?? ALL_TYPES).filter((type) => !types.known.includes(type));
-  select(session, next);
+  // The same selection again keeps its subscription (a restart could miss an event in between).
+  if (current === null || next.length !== current.length || next.some((type) => !current.includes(type))) select(session, next);
   session.send(adding ? 'subscribed' : 'unsubscribed', { notification_types: types.known.map(oldTypeName) });
 }
 
