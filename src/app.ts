@@ -31,6 +31,7 @@ import { handleMetrics } from './transport/http/metrics-endpoint.js';
 import { attachWebSockets, type WebSocketTransport } from './transport/ws/websocket-server.js';
 import { OperationRunner } from './transport/ws/operation-runner.js';
 import { graphqlTransportWs } from './transport/ws/graphql-transport-ws.js';
+import { legacyEndpoints } from './transport/legacy-endpoints/routes.js';
 import { HeraldMetrics } from './metrics/metrics.js';
 
 export interface HeraldApp {
@@ -134,6 +135,10 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
           graphqlTransportWs({ runner, connections: services.connections, authenticate, initTimeoutMs: config.ws.initTimeoutMs, instanceId: config.instanceId, logger }),
         ],
       ]),
+      // The old system's /ws/... endpoints, over the same runner and registry (WS_LEGACY_ENDPOINTS).
+      routes: config.ws.legacyEndpoints
+        ? legacyEndpoints({ runner, connections: services.connections, authenticate, heartbeatIntervalMs: config.ws.heartbeatIntervalMs, documentIds: config.trustedDocuments.mode !== 'off', logger })
+        : undefined,
       allowedOrigins: config.allowedOrigins,
       trustedProxies: config.trustedProxies,
       maxPayloadBytes: config.ws.maxPayloadBytes,

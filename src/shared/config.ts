@@ -64,6 +64,7 @@ const envSchema = z.object({
   WS_INIT_TIMEOUT: duration.prefault('5s'),
   WS_MAX_CONNECTIONS_PER_USER: positiveInt.default(10),
   WS_CONNECTION_TRACKING: bool.default(true),
+  WS_LEGACY_ENDPOINTS: bool.default(true),
   WS_CLEANUP_INTERVAL: duration.prefault('1h'),
   WS_CLEANUP_RETENTION: duration.prefault('24h'),
   WS_MAX_PAYLOAD_BYTES: positiveInt.default(65_536),
@@ -140,6 +141,8 @@ export interface Config {
     readonly initTimeoutMs: number;
     readonly maxConnectionsPerUser: number;
     readonly trackConnections: boolean;
+    /** The old system's `/ws/...` endpoints (src/transport/legacy-endpoints/); false: those paths answer 404. */
+    readonly legacyEndpoints: boolean;
     readonly cleanupIntervalMs: number;
     readonly cleanupRetentionMs: number;
     readonly maxPayloadBytes: number;
@@ -254,6 +257,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       initTimeoutMs: e.WS_INIT_TIMEOUT,
       maxConnectionsPerUser: e.WS_MAX_CONNECTIONS_PER_USER,
       trackConnections: e.WS_CONNECTION_TRACKING,
+      legacyEndpoints: e.WS_LEGACY_ENDPOINTS,
       cleanupIntervalMs: e.WS_CLEANUP_INTERVAL,
       cleanupRetentionMs: e.WS_CLEANUP_RETENTION,
       maxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,

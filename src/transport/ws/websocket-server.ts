@@ -19,6 +19,11 @@ export interface WebSocketServerOptions {
   /** Adapters by WebSocket subprotocol, in order of preference when a client offers several. */
   readonly protocols: ReadonlyMap<string, ProtocolAdapter>;
   readonly path: string;
+  /**
+   * Further paths, served without a subprotocol (the old system's `/ws/...` endpoints): the adapter for
+   * an upgrade URL, or undefined when the path is not one (404).
+   */
+  readonly routes?: (url: URL) => ProtocolAdapter | undefined;
   readonly allowedOrigins: readonly string[] | undefined;
   readonly trustedProxies: readonly string[];
   readonly maxPayloadBytes: number;
@@ -38,7 +43,7 @@ export interface WebSocketTransport {
 /**
  * WebSockets on the HTTP server's `/graphql`: the upgrade (path, Origin, subprotocol), the `ws` socket
  * and its limits (payload size, outgoing buffer, keep-alive ping), and one protocol session per socket
- * chosen by subprotocol. Sessions see a SocketChannel only.
+ * chosen by subprotocol (or, on the extra `routes`, by path). Sessions see a SocketChannel only.
  */
 export function attachWebSockets(options: WebSocketServerOptions): WebSocketTransport {
   const { logger } = options;
@@ -54,15 +59,16 @@ export function attachWebSockets(options: WebSocketServerOptions): WebSocketTran
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
-    if (url.pathname !== options.path) return rejectUpgrade(socket, 404, 'Not Found');
+    const routed = url.pathname === options.path ? undefined : options.routes?.(url);
+    if (url.pathname !== options.path && !routed) return rejectUpgrade(socket, 404, 'Not Found');
     if (!isOriginAllowed(request.headers.origin, options.allowedOrigins)) {
       logger.info({ origin: request.headers.origin }, 'websocket origin rejected');
       return rejectUpgrade(socket, 403, 'Forbidden');
     }
     // Emitted as `connection` (keep-alive attaches its pong handler there).
-    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request, url));
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request, url, routed));
   };
-  wss.on('connection', (ws: WebSocket, request: IncomingMessage, url: URL) => opened(ws, request, url));
+  wss.on('connection', (ws: WebSocket, request: IncomingMessage, url: URL, routed?: ProtocolAdapter) => opened(ws, request, url, routed));
   options.server.on('upgrade', onUpgrade);
 
   wss.on('error', (error) => {
@@ -72,7 +78,7 @@ export function attachWebSockets(options: WebSocketServerOptions): WebSocketTran
 
   const debug = logger.isLevelEnabled('debug');
 
-  function opened(ws: WebSocket, request: IncomingMessage, url: URL): void {
+  function opened(ws: WebSocket, request: IncomingMessage, url: URL, routed: ProtocolAdapter | undefined): void {
     // Send path only: a client that stops reading is closed with 4413 instead of growing our memory.
     guardSendBuffer(ws, options.sendBufferBytes, logger);
     // A frame `ws` rejects (too big: 1009, malformed: 1002) is the client's fault, and `ws` has already
@@ -81,7 +87,7 @@ export function attachWebSockets(options: WebSocketServerOptions): WebSocketTran
       if (error.code?.startsWith('WS_ERR_')) logger.debug({ err: error }, 'websocket protocol error from client');
       else logger.warn({ err: error }, 'websocket socket error');
     });
-    const adapter = options.protocols.get(ws.protocol);
+    const adapter = routed ?? options.protocols.get(ws.protocol);
     if (!adapter) {
       ws.close(ProtocolCloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
       return;
