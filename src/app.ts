@@ -29,6 +29,8 @@ import { handleMetrics } from './transport/http/metrics-endpoint.js';
 import { attachWebSockets, type WebSocketTransport } from './transport/ws/websocket-server.js';
 import { OperationRunner } from './transport/ws/operation-runner.js';
 import { graphqlTransportWs } from './transport/ws/graphql-transport-ws.js';
+import { LEGACY_SUBPROTOCOL, subscriptionsTransportWs } from './transport/ws/subscriptions-transport-ws.js';
+import { legacyKeepAliveInterval } from './transport/ws/legacy-keep-alive.js';
 import { HeraldMetrics } from './metrics/metrics.js';
 
 export interface HeraldApp {
@@ -125,6 +127,11 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
         [
           'graphql-transport-ws',
           graphqlTransportWs({ runner, connections: services.connections, authenticate, initTimeoutMs: config.ws.initTimeoutMs, instanceId: config.instanceId, logger }),
+        ],
+        // After graphql-transport-ws: a client offering both gets that one (the map's order is the preference).
+        [
+          LEGACY_SUBPROTOCOL,
+          subscriptionsTransportWs({ runner, connections: services.connections, authenticate, initTimeoutMs: config.ws.initTimeoutMs, keepAliveMs: legacyKeepAliveInterval(config.ws.heartbeatIntervalMs), logger }),
         ],
       ]),
       allowedOrigins: config.allowedOrigins,
