@@ -113,9 +113,10 @@ describe('the subscriptions-transport-ws adapter (fake sockets)', () => {
     send(s, { id: 'x', type: 'subscribe', payload: {} });
     send(s, { id: 'y', type: 'start' });
     send(s, [1, 2]);
+    send(s, { id: 'v', type: 'start', payload: { query: '{ __typename }', variables: 'postId=1' } });
     const errors = s.channel.of('error');
-    expect(errors).toHaveLength(5);
-    expect(errors.map((frame) => frame.id)).toEqual([undefined, undefined, 'x', 'y', undefined]);
+    expect(errors).toHaveLength(6);
+    expect(errors.map((frame) => frame.id)).toEqual([undefined, undefined, 'x', 'y', undefined, 'v']);
     expect(errors[2]?.payload).toEqual([{ message: 'Unexpected message of type subscribe received', extensions: { code: 'BAD_REQUEST' } }]);
     expect(s.channel.closedWith).toBeNull();
     send(s, { id: 'z', type: 'start', payload: { query: '{ __typename }' } });

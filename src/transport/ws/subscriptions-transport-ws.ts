@@ -91,8 +91,8 @@ class LegacySession implements ProtocolSession, ConnectionLink {
         });
         return;
       case 'start':
-        if (typeof message.id !== 'string' || typeof message.payload !== 'object' || message.payload === null) {
-          return this.badMessage('start needs a string id and a payload object', message.id);
+        if (typeof message.id !== 'string' || !isOperationPayload(message.payload)) {
+          return this.badMessage('start needs a string id and a payload { query?, documentId?, variables?, operationName?, extensions? } of the right types', message.id);
         }
         return this.start(message);
       case 'stop':
@@ -223,6 +223,14 @@ function parseLegacyMessage(data: string): LegacyMessage | string {
   }
   if (typeof value !== 'object' || value === null || typeof (value as { type?: unknown }).type !== 'string') return 'Message must be an object with a string type';
   return value as LegacyMessage;
+}
+
+/** The checks graphql-ws's parser makes of a subscribe payload, for `start` (the id-only form included). */
+function isOperationPayload(value: unknown): value is OperationPayload {
+  if (typeof value !== 'object' || value === null) return false;
+  const { query, documentId, variables, operationName, extensions } = value as Record<string, unknown>;
+  const optional = (field: unknown, type: 'string' | 'object') => field === undefined || field === null || (typeof field === type && !Array.isArray(field));
+  return optional(query, 'string') && optional(documentId, 'string') && optional(variables, 'object') && optional(operationName, 'string') && optional(extensions, 'object');
 }
 
 /** Frames one operation's outcome as legacy messages: `data` per result, `error` when refused or failed, `complete`. */
