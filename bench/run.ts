@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --quick] [--runs N] [--peers floor,apollo,mercurius,herald,herald-redis] [--scenarios 1,2,3,5]`
+ * `npm run bench [-- --quick] [--runs N] [--peers floor,apollo,mercurius,herald,herald-redis] [--scenarios 1,2,3,5] [--subscribers N]`
+ * (`herald-legacy`, Herald with legacy subscriptions-transport-ws clients, runs only when named in --peers)
  * Starts each peer as its own process (pinned to core 0 with its Redis), drives it from load worker
  * processes (core 1), and writes bench/results/latest.{md,svg,json}.
  */
@@ -18,6 +19,8 @@ import { crossInstance } from './scenarios/cross-instance.js';
 import { FULL, QUICK } from './scenarios/sizes.js';
 
 const ALL_PEERS: PeerKind[] = ['floor', 'apollo', 'mercurius', 'herald', 'herald-redis'];
+/** Peers that run only when asked for. */
+const EXTRA_PEERS: PeerKind[] = ['herald-legacy'];
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,14 +28,16 @@ function option(name: string): string | undefined {
 }
 
 const quick = process.argv.includes('--quick');
-const sizes = quick ? QUICK : FULL;
+const subscribers = option('subscribers');
+// --subscribers N: one small comparison point (N and 2N idle subscribers; fan-out to N at the reference rate only).
+const sizes = subscribers ? { ...FULL, capacityLevels: [Number(subscribers), 2 * Number(subscribers)], fanoutSubscribers: [Number(subscribers)], fanoutDeliveryRates: [FULL.referenceDeliveryRate] } : quick ? QUICK : FULL;
 const runs = Number(option('runs') ?? 1);
 const peers = (option('peers')?.split(',') as PeerKind[] | undefined) ?? ALL_PEERS;
 const scenarios = new Set((option('scenarios') ?? '1,2,3,5').split(',').map(Number));
 const outDir = option('out') ?? fileURLToPath(new URL('./results/', import.meta.url));
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
-for (const p of peers) if (!ALL_PEERS.includes(p)) throw new Error(`unknown peer ${p}; expected ${ALL_PEERS.join(',')}`);
+for (const p of peers) if (![...ALL_PEERS, ...EXTRA_PEERS].includes(p)) throw new Error(`unknown peer ${p}; expected ${[...ALL_PEERS, ...EXTRA_PEERS].join(',')}`);
 
 // Interrupted: stop the children; the throw-away database is dropped by the `finally` below only on a
 // normal exit, so SIGINT/SIGTERM set a flag and let main() unwind instead of exiting here.

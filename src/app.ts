@@ -32,6 +32,8 @@ import { attachWebSockets, type WebSocketTransport } from './transport/ws/websoc
 import { OperationRunner } from './transport/ws/operation-runner.js';
 import { graphqlTransportWs } from './transport/ws/graphql-transport-ws.js';
 import { legacyEndpoints } from './transport/legacy-endpoints/routes.js';
+import { LEGACY_SUBPROTOCOL, subscriptionsTransportWs } from './transport/ws/subscriptions-transport-ws.js';
+import { legacyKeepAliveInterval } from './transport/ws/legacy-keep-alive.js';
 import { HeraldMetrics } from './metrics/metrics.js';
 
 export interface HeraldApp {
@@ -133,6 +135,11 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
         [
           'graphql-transport-ws',
           graphqlTransportWs({ runner, connections: services.connections, authenticate, initTimeoutMs: config.ws.initTimeoutMs, instanceId: config.instanceId, logger }),
+        ],
+        // After graphql-transport-ws: a client offering both gets that one (the map's order is the preference).
+        [
+          LEGACY_SUBPROTOCOL,
+          subscriptionsTransportWs({ runner, connections: services.connections, authenticate, initTimeoutMs: config.ws.initTimeoutMs, keepAliveMs: legacyKeepAliveInterval(config.ws.heartbeatIntervalMs), logger }),
         ],
       ]),
       // The old system's /ws/... endpoints, over the same runner and registry (WS_LEGACY_ENDPOINTS).

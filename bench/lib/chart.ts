@@ -8,6 +8,7 @@ const COLORS: Record<PeerKind, string> = {
   mercurius: '#e36209',
   herald: '#0366d6',
   'herald-redis': '#28a745',
+  'herald-legacy': '#79b8ff',
 };
 
 function escape(text: string): string {

@@ -3,7 +3,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import * as hdr from 'hdr-histogram-js';
-import type { ClientSpec, Command, ConnectResult, LoadReport, Reply } from '../load/protocol.js';
+import type { ClientSpec, Command, ConnectResult, LoadProtocol, LoadReport, Reply } from '../load/protocol.js';
 import { LOAD_CORE, PINNING, stopChild, track } from './proc.js';
 
 const WORKER = fileURLToPath(new URL('../load/worker.ts', import.meta.url));
@@ -61,7 +61,7 @@ export class LoadPool {
   private readonly workers: WorkerHandle[] = [];
 
   /** Adds clients, filling the last worker before starting another. Resolves when all are subscribed (or failed). */
-  async connect(url: string, protocol: 'raw' | 'graphql-ws', query: string, clients: readonly ClientSpec[], timeoutMs = 120_000): Promise<ConnectResult> {
+  async connect(url: string, protocol: LoadProtocol, query: string, clients: readonly ClientSpec[], timeoutMs = 120_000): Promise<ConnectResult> {
     const start = Date.now();
     const jobs: Promise<ConnectResult>[] = [];
     let offset = 0;

@@ -9,8 +9,9 @@ import type { Database, RedisServer } from './backends.js';
 import { tempDataDir } from './backends.js';
 import { cpuMicros, rssKB, SERVER_CORE, sleep, spawnReady, type Child } from './proc.js';
 import { HeraldApi } from './herald-api.js';
+import type { LoadProtocol } from '../load/protocol.js';
 
-export type PeerKind = 'floor' | 'apollo' | 'mercurius' | 'herald' | 'herald-redis';
+export type PeerKind = 'floor' | 'apollo' | 'mercurius' | 'herald' | 'herald-redis' | 'herald-legacy';
 
 export const PEER_LABELS: Record<PeerKind, string> = {
   floor: 'raw ws (floor)',
@@ -18,6 +19,7 @@ export const PEER_LABELS: Record<PeerKind, string> = {
   mercurius: 'Mercurius 16',
   herald: 'Herald (in-process pubsub)',
   'herald-redis': 'Herald (Redis)',
+  'herald-legacy': 'Herald (in-process pubsub), legacy subscriptions-transport-ws clients',
 };
 
 const FILES: Record<PeerKind, string> = {
@@ -26,6 +28,8 @@ const FILES: Record<PeerKind, string> = {
   mercurius: 'mercurius.ts',
   herald: 'herald.ts',
   'herald-redis': 'herald.ts',
+  // The same server as `herald`; only its clients speak the legacy protocol (subprotocol graphql-ws).
+  'herald-legacy': 'herald.ts',
 };
 
 /**
@@ -42,7 +46,7 @@ export interface PeerEvent {
 export interface Peer {
   readonly kind: PeerKind;
   readonly wsUrl: string;
-  readonly protocol: 'raw' | 'graphql-ws';
+  readonly protocol: LoadProtocol;
   readonly query: string;
   readonly children: Child[];
   /** Topics clients may subscribe to (real post ids for Herald). */
@@ -74,7 +78,7 @@ const built = new Set<string>();
  * `__name()` call and ~250 bytes to every named closure of whichever peer it compiles.
  */
 function compiledPeer(kind: PeerKind): string {
-  const outfile = `${BUILD_DIR}${kind === 'herald-redis' ? 'herald' : kind}.mjs`;
+  const outfile = `${BUILD_DIR}${kind === 'herald-redis' || kind === 'herald-legacy' ? 'herald' : kind}.mjs`;
   if (!built.has(outfile)) {
     buildSync({ entryPoints: [PEER_DIR + FILES[kind]], outfile, bundle: true, packages: 'external', format: 'esm', platform: 'node', target: 'node20', sourcemap: 'linked', logLevel: 'warning' });
     built.add(outfile);
@@ -83,7 +87,7 @@ function compiledPeer(kind: PeerKind): string {
 }
 
 export async function startPeer(kind: PeerKind, backends: PeerBackends, options: { instances?: number; redisPrefix?: string } = {}): Promise<Peer> {
-  const herald = kind === 'herald' || kind === 'herald-redis';
+  const herald = kind === 'herald' || kind === 'herald-redis' || kind === 'herald-legacy';
   const instances = options.instances ?? 1;
   const dataDir = herald && !backends.db.url ? tempDataDir() : null;
   const env: NodeJS.ProcessEnv = { BENCH_PORT: '0', NODE_ENV: 'development' };
@@ -132,7 +136,7 @@ export async function startPeer(kind: PeerKind, backends: PeerBackends, options:
   return {
     kind,
     wsUrl,
-    protocol: kind === 'floor' ? 'raw' : 'graphql-ws',
+    protocol: kind === 'floor' ? 'raw' : kind === 'herald-legacy' ? 'legacy' : 'graphql-ws',
     query: herald ? HERALD_SUBSCRIPTION : COMMENT_SUBSCRIPTION,
     children,
     topics: async (count) => (api ? api.posts(count) : Array.from({ length: count }, (_, i) => `p${i}`)),

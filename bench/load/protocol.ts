@@ -4,11 +4,14 @@ export interface ClientSpec {
   readonly token: string | null;
 }
 
+export type LoadProtocol = 'raw' | 'graphql-ws' | 'legacy';
+
 export interface ConnectCommand {
   readonly cmd: 'connect';
   readonly url: string;
-  readonly protocol: 'raw' | 'graphql-ws';
-  /** graphql-ws only: the subscription document, with `$postId`. */
+  /** `legacy`: subscriptions-transport-ws (subprotocol `graphql-ws`) instead of graphql-transport-ws. */
+  readonly protocol: LoadProtocol;
+  /** graphql-ws and legacy only: the subscription document, with `$postId`. */
   readonly query: string;
   readonly clients: readonly ClientSpec[];
   readonly concurrency: number;

@@ -1,6 +1,6 @@
 /**
- * A load worker: holds up to a few thousand WebSocket subscribers (raw or graphql-transport-ws, spoken by
- * hand so the load side stays cheap), records mutation→subscriber latency into an HDR histogram and counts
+ * A load worker: holds up to a few thousand WebSocket subscribers (raw, graphql-transport-ws or the legacy
+ * subscriptions-transport-ws, spoken by hand so the load side stays cheap), records mutation→subscriber latency into an HDR histogram and counts
  * deliveries per client. Driven over IPC by the harness.
  */
 import WebSocket from 'ws';
@@ -44,12 +44,20 @@ function onEvent(client: Client, text: string) {
 
 function subscribeFrame(client: Client): string {
   client.subId += 1;
-  return JSON.stringify({ id: String(client.subId), type: 'subscribe', payload: { query: spec!.query, variables: { postId: client.postId } } });
+  const type = spec!.protocol === 'legacy' ? 'start' : 'subscribe';
+  return JSON.stringify({ id: String(client.subId), type, payload: { query: spec!.query, variables: { postId: client.postId } } });
+}
+
+/** The client's end of a subscription: graphql-transport-ws `complete`, legacy `stop`. */
+function unsubscribeFrame(client: Client): string {
+  return JSON.stringify({ id: String(client.subId), type: spec!.protocol === 'legacy' ? 'stop' : 'complete' });
 }
 
 function open(client: Client, token: string | null, done: (ok: boolean) => void) {
   const raw = spec!.protocol === 'raw';
-  const ws = new WebSocket(spec!.url, raw ? undefined : 'graphql-transport-ws', { perMessageDeflate: false, handshakeTimeout: spec!.timeoutMs });
+  const legacy = spec!.protocol === 'legacy';
+  const dataType = legacy ? '"type":"data"' : '"type":"next"';
+  const ws = new WebSocket(spec!.url, raw ? undefined : legacy ? 'graphql-ws' : 'graphql-transport-ws', { perMessageDeflate: false, handshakeTimeout: spec!.timeoutMs });
   client.ws = ws;
   let settled = false;
   const settle = (ok: boolean) => {
@@ -69,13 +77,13 @@ function open(client: Client, token: string | null, done: (ok: boolean) => void)
       else onEvent(client, text);
       return;
     }
-    if (text.includes('"type":"next"')) return onEvent(client, text);
+    if (text.includes(dataType)) return onEvent(client, text);
     const message = JSON.parse(text) as { type: string; id?: string; payload?: unknown };
     if (message.type === 'connection_ack') {
       ws.send(subscribeFrame(client));
       settle(true);
     } else if (message.type === 'ping') ws.send('{"type":"pong"}');
-    else if (message.type === 'error' || (message.type === 'complete' && message.id === String(client.subId))) {
+    else if (message.type === 'error' || message.type === 'connection_error' || (message.type === 'complete' && message.id === String(client.subId))) {
       errors += 1;
       lastError = text.slice(0, 500);
     }
@@ -174,7 +182,7 @@ function churn(fraction: number, periodMs: number, durationMs: number) {
         client.ws.send(JSON.stringify({ unsub: client.postId }));
         client.ws.send(JSON.stringify({ sub: client.postId }));
       } else {
-        client.ws.send(JSON.stringify({ id: String(client.subId), type: 'complete' }));
+        client.ws.send(unsubscribeFrame(client));
         client.ws.send(subscribeFrame(client));
       }
       const timer = setTimeout(cycle, periodMs);

@@ -1,6 +1,6 @@
 /**
- * `npx tsx bench/memory/heap-per-subscriber.ts [herald|herald-redis] [top]`: heap growth per idle
- * authenticated subscriber of a Herald peer, by object kind. Heap snapshots at 1,000 and 3,000
+ * `npx tsx bench/memory/heap-per-subscriber.ts [herald|herald-redis|herald-legacy] [top]`: heap growth per
+ * idle authenticated subscriber of a Herald peer, by object kind (`herald-legacy`: legacy-protocol clients). Heap snapshots at 1,000 and 3,000
  * subscribers (one post's `postUpdated`, as scenario 1); the difference divided by 2,000. The RSS slope of
  * scenario 1 also counts what the heap does not hold (socket buffers, allocator slack); this says which
  * objects an idle subscriber keeps alive.
@@ -18,7 +18,7 @@ import { growthPerSubscriber, heapByKind } from './heap-summary.js';
 const LEVELS = [1000, 3000] as const;
 const kind = (process.argv[2] ?? 'herald') as PeerKind;
 const top = Number(process.argv[3] ?? 25);
-if (kind !== 'herald' && kind !== 'herald-redis') throw new Error('usage: heap-per-subscriber.ts [herald|herald-redis] [top]');
+if (kind !== 'herald' && kind !== 'herald-redis' && kind !== 'herald-legacy') throw new Error('usage: heap-per-subscriber.ts [herald|herald-redis|herald-legacy] [top]');
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-heap-'));
 process.env.BENCH_HEAP_DIR = dir;
