@@ -38,6 +38,11 @@ export interface Context {
   readonly origin: RequestOrigin;
   /** The WebSocket connection the operation runs on; null over HTTP and SSE. */
   readonly connection: Connection | null;
+  /**
+   * SSE's `Last-Event-ID` (an EventSource or graphql-sse reconnecting): subscriptions over stored events
+   * resume after it when no `after` is given. Null elsewhere.
+   */
+  readonly lastEventId: string | null;
 }
 
 export interface LoggedInContext extends Context {

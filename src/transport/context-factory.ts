@@ -38,7 +38,7 @@ export interface ContextDeps {
 export function createContextFactory(deps: ContextDeps) {
   const { services, pubsub } = deps;
   return async (initial: YogaServerContext): Promise<Context> => {
-    if (initial.herald) return { viewer: initial.herald.viewer, origin: initial.herald.origin, connection: initial.herald.connection, services, pubsub };
+    if (initial.herald) return { viewer: initial.herald.viewer, origin: initial.herald.origin, connection: initial.herald.connection, lastEventId: null, services, pubsub };
     const headers = initial.request?.headers;
     const sse = headers?.get('accept')?.includes('text/event-stream') ?? false;
     const origin: RequestOrigin = {
@@ -48,10 +48,11 @@ export function createContextFactory(deps: ContextDeps) {
       clientId: headers?.get('x-client-id')?.slice(0, 128) ?? null,
       connectionId: null,
     };
+    const lastEventId = sse ? (headers?.get('last-event-id') ?? null) : null;
     const token = parseBearer(headers?.get('authorization'));
-    if (!token) return { viewer: null, origin, connection: null, services, pubsub };
+    if (!token) return { viewer: null, origin, connection: null, lastEventId, services, pubsub };
     try {
-      return { viewer: await deps.authenticate(token), origin, connection: null, services, pubsub };
+      return { viewer: await deps.authenticate(token), origin, connection: null, lastEventId, services, pubsub };
     } catch (error) {
       if (error instanceof TokenError) {
         // A bad token fails the request rather than silently running it anonymously.

@@ -3,6 +3,8 @@ import type { TestApp } from './test-app.js';
 /** One SSE subscription read as a client does (POST with `Accept: text/event-stream`), events kept as they come. */
 export class SseStream {
   readonly events: Record<string, any>[] = [];
+  /** Each event's SSE `id:` field (what an EventSource would send back as Last-Event-ID), or null. */
+  readonly ids: (string | null)[] = [];
   /** Resolves when the server ends the stream (or the request fails). */
   readonly ended: Promise<void>;
   private readonly controller = new AbortController();
@@ -28,8 +30,12 @@ export class SseStream {
         while ((end = buffer.indexOf('\n\n')) >= 0) {
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
-          const data = block.split('\n').find((line) => line.startsWith('data:'));
-          if (data && data.length > 5) this.events.push(JSON.parse(data.slice(5)) as Record<string, any>);
+          const lines = block.split('\n');
+          const data = lines.find((line) => line.startsWith('data:'));
+          if (data && data.length > 5) {
+            this.events.push(JSON.parse(data.slice(5)) as Record<string, any>);
+            this.ids.push(lines.find((line) => line.startsWith('id:'))?.slice(3).trim() ?? null);
+          }
           for (const listener of this.listeners.splice(0)) listener();
         }
       }

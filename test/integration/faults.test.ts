@@ -11,7 +11,8 @@ import { eventually } from '../helpers/connections.js';
 import { startHeraldProcesses, type HeraldProcess } from '../helpers/processes.js';
 import { topics } from '../../src/realtime/topics.js';
 
-const POST_UPDATED = 'subscription($postId: ID!) { postUpdated(postId: $postId) { change post { title } } }';
+const POST_UPDATED = 'subscription($postId: ID!) { postUpdated(postId: $postId) { eventId change post { title } } }';
+const NOTIFICATIONS = 'subscription { notifications { eventId notificationType } }';
 const UPDATE = 'mutation($id: ID!, $input: UpdatePostInput!) { updatePost(id: $id, input: $input) { id title } }';
 const readyStatus = async (httpUrl: string) => (await fetch(new URL('/ready', httpUrl))).status;
 
@@ -23,16 +24,23 @@ describe.runIf(backend === 'services' && backendAvailable())('faults', () => {
 
   describe('Redis goes away mid-stream and comes back', () => {
     let redis: OwnRedis;
+    let shared: TestBackend;
     let app: TestApp;
+    /** A second instance: its writes reach `app`'s subscribers only through Redis (or the event log's reads). */
+    let writer: TestApp;
     let author: TestUser;
 
     beforeAll(async () => {
       redis = await OwnRedis.start();
-      app = await startTestApp({ REDIS_URL: redis.url });
+      shared = await createTestBackend();
+      app = await startTestApp({ REDIS_URL: redis.url }, shared);
+      writer = await startTestApp({ REDIS_URL: redis.url }, shared);
       author = await registerUser(app, 'fault_redis');
     });
     afterAll(async () => {
+      await writer?.stop();
       await app?.stop();
+      await shared?.dispose();
       await redis?.down();
     });
 
@@ -43,19 +51,21 @@ describe.runIf(backend === 'services' && backendAvailable())('faults', () => {
       let closedEarly = false;
       void ws.closed.then(() => (closedEarly = true));
       const sub = new Subscription(ws.client, POST_UPDATED, { postId });
+      const inboxLive = new Subscription(ws.client, NOTIFICATIONS);
       await waitForChannelSubscribers(redis.url, app.env.REDIS_PREFIX as string, topics.postUpdated(postId));
-      await gqlOk(app, UPDATE, { id: postId, input: { title: 'before' } }, author.token);
-      await sub.until((d) => d.postUpdated.post?.title === 'before');
+      await waitForChannelSubscribers(redis.url, app.env.REDIS_PREFIX as string, topics.notificationCreated(author.id));
+      await gqlOk(writer, UPDATE, { id: postId, input: { title: 'before' } }, author.token);
+      const before = await sub.until((d) => d.postUpdated.post?.title === 'before');
 
       await redis.down();
       await eventually(async () => (await readyStatus(app.httpUrl)) === 503, '/ready 503', 10_000);
       // Writes while Redis is gone are stored (their live event cannot be sent; the data is not lost).
-      const during = await gqlOk(app, UPDATE, { id: postId, input: { title: 'during' } }, author.token);
+      const during = await gqlOk(writer, UPDATE, { id: postId, input: { title: 'during' } }, author.token);
       expect(during.updatePost.title).toBe('during');
       // A like and a comment from a reader: their notifications to the author are stored, not lost.
       const reader = await registerUser(app, 'fault_reader');
-      await gqlOk(app, 'mutation($id: ID!) { likePost(postId: $id) { likeCount } }', { id: postId }, reader.token);
-      await gqlOk(app, 'mutation($id: ID!) { addComment(postId: $id, content: "written while Redis was down") { id } }', { id: postId }, reader.token);
+      await gqlOk(writer, 'mutation($id: ID!) { likePost(postId: $id) { likeCount } }', { id: postId }, reader.token);
+      await gqlOk(writer, 'mutation($id: ID!) { addComment(postId: $id, content: "written while Redis was down") { id } }', { id: postId }, reader.token);
       expect((await fetch(new URL('/health', app.httpUrl))).status).toBe(200);
 
       await redis.up();
@@ -66,8 +76,17 @@ describe.runIf(backend === 'services' && backendAvailable())('faults', () => {
       const inbox = await gqlOk(app, '{ notifications(first: 10) { edges { node { notificationType } } } }', {}, author.token);
       const types = inbox.notifications.edges.map((e: { node: { notificationType: string } }) => e.node.notificationType);
       expect(types).toEqual(expect.arrayContaining(['POST_LIKED', 'COMMENT_ADDED']));
-      await gqlOk(app, UPDATE, { id: postId, input: { title: 'after' } }, author.token);
-      await sub.until((d) => d.postUpdated.post?.title === 'after', 10_000);
+      // The events written while Redis was away reach the subscriber that stayed connected, once each, in order.
+      const missed = (await sub.next(10_000)).data as { postUpdated: { eventId: string; post: { title: string } } };
+      expect(missed.postUpdated.post.title).toBe('during');
+      expect(missed.postUpdated.eventId > before.postUpdated.eventId).toBe(true);
+      const notified = [(await inboxLive.next(10_000)).data, (await inboxLive.next(10_000)).data] as { notifications: { notificationType: string } }[];
+      expect(notified.map((n) => n.notifications.notificationType).sort()).toEqual(['COMMENT_ADDED', 'POST_LIKED']);
+      await gqlOk(writer, UPDATE, { id: postId, input: { title: 'after' } }, author.token);
+      const after = (await sub.next(10_000)).data as { postUpdated: { eventId: string; post: { title: string } } };
+      expect(after.postUpdated.post.title).toBe('after');
+      expect(sub.pending).toBe(0);
+      expect(inboxLive.pending).toBe(0);
       expect(closedEarly).toBe(false);
     });
   });

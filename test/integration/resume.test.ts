@@ -5,6 +5,7 @@ import { backendAvailable, createTestBackend, startTestApp, type TestApp, type T
 import { bearer, connectWs, gqlOk, Subscription, type WsHandle } from '../helpers/clients.js';
 import { createPost, registerUser, type TestUser } from '../helpers/users.js';
 import { waitForStreams } from '../helpers/streams.js';
+import { SseStream } from '../helpers/sse.js';
 import { EventLog } from '../../src/data/event-log.js';
 
 // A subscriber drops its socket, events are written meanwhile, it resubscribes with `after`: it gets exactly
@@ -166,6 +167,29 @@ describe.runIf(backendAvailable())('resuming a subscription after its last event
       resumed.stop();
     });
   }
+
+  it('resumes an SSE stream the standard way: each event carries id:, a reconnect sends it back as Last-Event-ID', async () => {
+    const commenter = await registerUser(app, 'sse_commenter');
+    const first = new SseStream(app, COMMENT_ADDED, { postId }, reader.token);
+    await waitForStreams(app, 'commentAdded', 1);
+    await gqlOk(app, ADD_COMMENT, { postId, content: 'sse seen' }, author.token);
+    const seen = await first.waitFor((e) => e.data?.commentAdded?.comment.content === 'sse seen', 10_000);
+    const lastEventId = first.ids[first.events.indexOf(seen)];
+    expect(lastEventId).toBe(seen.data.commentAdded.eventId);
+    first.close();
+    await first.ended;
+
+    const missed = ['sse m1', 'sse m2', 'sse m3'];
+    for (const [i, content] of missed.entries()) await gqlOk(other && i === 1 ? other : app, ADD_COMMENT, { postId, content }, i === 2 ? commenter.token : author.token);
+    const resumed = new SseStream(app, COMMENT_ADDED, { postId }, reader.token, { 'last-event-id': lastEventId as string });
+    // The commenter's comment is pending: the reader may not see it, so the replay holds two.
+    await resumed.waitFor((e) => e.data?.commentAdded?.comment.content === 'sse m2', 10_000);
+    await gqlOk(app, ADD_COMMENT, { postId, content: 'sse live' }, author.token);
+    await resumed.waitFor((e) => e.data?.commentAdded?.comment.content === 'sse live', 10_000);
+    expect(resumed.events.map((e) => e.data.commentAdded.comment.content)).toEqual(['sse m1', 'sse m2', 'sse live']);
+    expect(resumed.ids).toEqual(resumed.events.map((e) => e.data.commentAdded.eventId));
+    resumed.close();
+  });
 
   it('refuses a cursor it cannot honour with RESUME_UNAVAILABLE and the reason, never a partial replay', async () => {
     const live = new Subscription(socket(reader).client, POST_UPDATED, { postId });

@@ -29,6 +29,7 @@ export function sharedContext(subscriber: Context, viewer: Viewer | null | undef
     viewer: viewer === undefined ? hidden('viewer') : { value: viewer, enumerable: true },
     origin: hidden('origin'),
     connection: hidden('connection'),
+    lastEventId: hidden('lastEventId'),
   });
   return context as unknown as Context;
 }

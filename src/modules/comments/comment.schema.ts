@@ -115,7 +115,7 @@ builder.subscriptionFields((t) => ({
       'New comments on a post. Approved ones reach everyone who may see the post; pending ones only the post’s author, staff and the commenter. NOT_FOUND when the post does not exist or the viewer may not see it.',
     args: { postId: t.arg.id({ required: true }), after: t.arg.string({ description: RESUME_ARGUMENT_DESCRIPTION }) },
     subscribe: (_r, { postId, after }, ctx) =>
-      subscribeToPost(ctx, String(postId), topics.commentAdded, { filter: (e, viewer) => canSeeComment(e, e.postAuthorId, viewer), after }),
+      subscribeToPost(ctx, String(postId), topics.commentAdded, { filter: (e, viewer) => canSeeComment(e, e.postAuthorId, viewer), after: after ?? ctx.lastEventId }),
     resolve: (event) => event,
   }),
   commentApproved: t.field({
@@ -123,7 +123,7 @@ builder.subscriptionFields((t) => ({
     description: 'Comments approved on a post, for everyone who may see the post. NOT_FOUND when the post does not exist or the viewer may not see it.',
     args: { postId: t.arg.id({ required: true }), after: t.arg.string({ description: RESUME_ARGUMENT_DESCRIPTION }) },
     subscribe: (_r, { postId, after }, ctx) =>
-      subscribeToPost(ctx, String(postId), topics.commentApproved, { filter: (e, viewer) => canSeeComment(e, e.postAuthorId, viewer), after }),
+      subscribeToPost(ctx, String(postId), topics.commentApproved, { filter: (e, viewer) => canSeeComment(e, e.postAuthorId, viewer), after: after ?? ctx.lastEventId }),
     resolve: (event) => event,
   }),
 }));

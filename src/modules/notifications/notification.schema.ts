@@ -127,7 +127,7 @@ builder.subscriptionFields((t) => ({
         { topic: topics.notificationCreated(viewerId), filter: (event) => 'recipientId' in event && event.recipientId === viewerId && wanted(event.type) },
         // A broadcast skips its actor: an author is not told of their own post.
         { topic: topics.broadcastNotificationCreated(), filter: (event) => 'actorId' in event && event.actorId !== viewerId && wanted(event.type) },
-      ], { after: args.after });
+      ], { after: args.after ?? ctx.lastEventId });
     },
     resolve: (event, _a, ctx) => ctx.services.notifications.loadForEvent(event),
   }),

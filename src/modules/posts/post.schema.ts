@@ -174,7 +174,7 @@ builder.subscriptionFields((t) => ({
     subscribe: (_r, { postId, after }, ctx) =>
       subscribeToPost(ctx, String(postId), topics.postUpdated, {
         filter: (event, viewer) => canSeePost({ status: event.status, authorId: event.authorId }, viewer),
-        after,
+        after: after ?? ctx.lastEventId,
       }),
     resolve: (event) => event,
   }),

@@ -4,6 +4,7 @@ import type { Context } from '../../graphql/context.js';
 import type { Connection } from '../../modules/connections/connection.js';
 import type { ConnectionRegistry } from '../../modules/connections/connection-registry.js';
 import { CloseCode } from '../../shared/close-codes.js';
+import { parseDurableEventId } from '../../realtime/event-cursor.js';
 
 /**
  * SSE subscriptions are connections too: each stream is registered with ConnectionRegistry for its
@@ -50,6 +51,27 @@ export function sseConnectionsPlugin(connections: ConnectionRegistry): Plugin<Re
   };
 }
 
+/**
+ * A stored event's result carries SSE's `id:` field: Yoga writes `data: <stringify(result)>`, so the id
+ * follows on its own line of the same event. An EventSource (or graphql-sse) sends it back as
+ * `Last-Event-ID` when it reconnects, and the subscription resumes after it (Context.lastEventId).
+ */
+function withEventIdLine(result: ExecutionResult): ExecutionResult {
+  const eventId = durableEventIdOf(result);
+  if (!eventId) return result;
+  return Object.assign({}, result, { stringify: (sanitised: ExecutionResult) => `${JSON.stringify(sanitised)}\nid: ${eventId}` });
+}
+
+function durableEventIdOf(result: ExecutionResult): string | null {
+  const data = result.data;
+  if (!data) return null;
+  for (const value of Object.values(data)) {
+    const eventId = value && typeof value === 'object' ? (value as { eventId?: unknown }).eventId : undefined;
+    if (typeof eventId === 'string' && parseDurableEventId(eventId)) return eventId;
+  }
+  return null;
+}
+
 /** A result stream the server can end, with a last event saying why (SSE has no close codes). */
 class EndableStream implements AsyncIterableIterator<ExecutionResult> {
   private last: ExecutionResult | null = null;
@@ -71,7 +93,7 @@ class EndableStream implements AsyncIterableIterator<ExecutionResult> {
   async next(): Promise<IteratorResult<ExecutionResult>> {
     if (this.finished) return { value: undefined, done: true };
     const step = this.last ? ({ value: undefined, done: true } as const) : await this.source.next().catch((error: unknown) => this.fail(error));
-    if (!step.done) return step;
+    if (!step.done) return { value: withEventIdLine(step.value), done: false };
     const last = this.last;
     this.last = null;
     this.finish();
