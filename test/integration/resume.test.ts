@@ -1,12 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { backend } from '../helpers/backends.js';
 import { backendAvailable, createTestBackend, startTestApp, type TestApp, type TestBackend } from '../helpers/test-app.js';
 import { bearer, connectWs, gqlOk, Subscription, type WsHandle } from '../helpers/clients.js';
 import { createPost, registerUser, type TestUser } from '../helpers/users.js';
 import { waitForStreams } from '../helpers/streams.js';
 import { SseStream } from '../helpers/sse.js';
+import { eventually } from '../helpers/connections.js';
+import { startHeraldProcesses, type HeraldProcess } from '../helpers/processes.js';
+import { waitForChannelSubscribers } from '../helpers/redis-channels.js';
 import { EventLog } from '../../src/data/event-log.js';
+import { topics } from '../../src/realtime/topics.js';
+import { subscribeResumable } from '../../examples/lib/resumable.js';
 
 // A subscriber drops its socket, events are written meanwhile, it resubscribes with `after`: it gets exactly
 // what it missed, in order, then live events, none twice. Some writes come through a second instance where
@@ -269,4 +276,66 @@ describe.runIf(backendAvailable() && backend === 'services')('events whose write
       await Promise.all([slow.end(), quick.end()]);
     }
   });
+});
+
+describe.runIf(backendAvailable() && backend === 'services')('a graceful deploy loses nothing', () => {
+  let shared: TestBackend;
+  let procs: HeraldProcess[] = [];
+
+  beforeAll(async () => {
+    shared = await createTestBackend();
+    procs = await startHeraldProcesses(2, shared);
+  });
+  afterAll(async () => {
+    await Promise.all(procs.map((p) => p.stop()));
+    await shared?.dispose();
+  });
+
+  it('a client of an instance stopped with SIGTERM reconnects to the other and, resuming, misses no event written meanwhile', async () => {
+    const [stopping, staying] = procs as [HeraldProcess, HeraldProcess];
+    const author = await registerUser(staying as unknown as TestApp, 'deploy_author');
+    const postId = await createPost(staying as unknown as TestApp, author);
+    let connects = 0;
+    // The load balancer of this test: the first connection goes to the instance about to stop, the next ones to the other.
+    const client = createClient({
+      url: () => (connects++ === 0 ? stopping.wsUrl : staying.wsUrl),
+      webSocketImpl: WebSocket,
+      connectionParams: bearer(author.token),
+      retryAttempts: 5,
+      retryWait: () => new Promise((resolve) => setTimeout(resolve, 100)),
+      shouldRetry: () => true,
+    });
+    const received: string[] = [];
+    const failures: unknown[] = [];
+    const unsubscribe = subscribeResumable<{ postUpdated: { eventId: string } }>(
+      client,
+      { query: POST_UPDATED, variables: { postId } },
+      { next: (result) => (result.data ? received.push(result.data.postUpdated.eventId) : failures.push(result.errors)), error: (error) => failures.push(error), complete: () => undefined },
+    );
+    try {
+      await waitForChannelSubscribers(shared.env.REDIS_URL as string, shared.env.REDIS_PREFIX as string, topics.postUpdated(postId));
+      const writes = 40;
+      let written = 0;
+      // Writes keep coming through the other instance while the first one drains and exits.
+      const writing = (async () => {
+        for (; written < writes; written++) {
+          await gqlOk(staying as unknown as TestApp, UPDATE_POST, { id: postId, input: { title: `w${written}` } }, author.token);
+          await new Promise((resolve) => setTimeout(resolve, 15));
+        }
+      })();
+      await eventually(() => received.length >= 5, 'the first events', 10_000);
+      stopping.kill('SIGTERM');
+      expect((await stopping.waitForExit()).code).toBe(0);
+      await writing;
+      await eventually(() => received.length >= writes, `all ${writes} events (got ${received.length})`, 15_000);
+      expect(connects).toBeGreaterThanOrEqual(2);
+      expect(failures).toEqual([]);
+      expect(received).toHaveLength(writes);
+      expect(new Set(received).size).toBe(writes);
+      expect([...received].sort()).toEqual(received);
+    } finally {
+      unsubscribe();
+      await client.dispose();
+    }
+  }, 60_000);
 });
