@@ -15,7 +15,7 @@
  *   urql:   `subscriptionExchange({ forwardSubscription: (request) => ({ subscribe: (sink) =>
  *             ({ unsubscribe: subscribeResumable(client, { ...request, query: request.query ?? '' }, sink) }) }) })`
  */
-import type { Client, FormattedExecutionResult, Sink, SubscribePayload } from 'graphql-ws';
+import type { Client, FormattedExecutionResult, SubscribePayload } from 'graphql-ws';
 
 export interface ResumableOptions {
   /** The variable the cursor travels in (default `after`; the document must declare it: `$after: String`). */
@@ -26,11 +26,18 @@ export interface ResumableOptions {
   readonly onCursor?: (eventId: string) => void;
 }
 
+/** Where results go: graphql-ws's Sink, an Apollo Observable's observer, urql's sink all fit. */
+export interface ResultObserver<TResult> {
+  next(result: TResult): void;
+  error(error: unknown): void;
+  complete(): void;
+}
+
 /** Subscribes, keeping the payload's cursor variable at the last received `eventId`. Returns the unsubscribe. */
-export function subscribeResumable<TData extends Record<string, unknown>>(
+export function subscribeResumable<TResult = FormattedExecutionResult<Record<string, unknown>, unknown>>(
   client: Client,
   payload: SubscribePayload,
-  sink: Sink<FormattedExecutionResult<TData, unknown>>,
+  sink: ResultObserver<TResult>,
   options: ResumableOptions = {},
 ): () => void {
   const cursorVariable = options.cursorVariable ?? 'after';
@@ -38,14 +45,15 @@ export function subscribeResumable<TData extends Record<string, unknown>>(
   // Our own copy: graphql-ws re-sends this object on every reconnect, so what we write here is what it sends.
   const variables: Record<string, unknown> = { ...(payload.variables ?? {}) };
   const resumable: SubscribePayload = { ...payload, variables };
-  return client.subscribe<TData>(resumable, {
+  return client.subscribe<Record<string, unknown>>(resumable, {
     next(result) {
       const eventId = result.data ? eventIdOf(result.data) : null;
       if (eventId) {
         variables[cursorVariable] = eventId;
         options.onCursor?.(eventId);
       }
-      sink.next(result);
+      // The client library's own result type for the same JSON.
+      sink.next(result as unknown as TResult);
     },
     error: (error) => sink.error(error),
     complete: () => sink.complete(),

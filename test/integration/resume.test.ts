@@ -307,7 +307,7 @@ describe.runIf(backendAvailable() && backend === 'services')('a graceful deploy 
     });
     const received: string[] = [];
     const failures: unknown[] = [];
-    const unsubscribe = subscribeResumable<{ postUpdated: { eventId: string } }>(
+    const unsubscribe = subscribeResumable<{ data?: { postUpdated: { eventId: string } } | null; errors?: unknown }>(
       client,
       { query: POST_UPDATED, variables: { postId } },
       { next: (result) => (result.data ? received.push(result.data.postUpdated.eventId) : failures.push(result.errors)), error: (error) => failures.push(error), complete: () => undefined },
