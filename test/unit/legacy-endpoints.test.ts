@@ -82,7 +82,7 @@ describe('the old endpoints (fake sockets)', () => {
     expect(s.channel.sent.map((f) => f.type)).toEqual(['welcome', 'pong', 'subscribed']);
     // Every type from connect, then narrowed by the subscribe (the first subscription stopped).
     const notifications = s.runner.started.filter((o) => o.payload.documentId === documentIdOf(LegacyNotificationsDocument));
-    expect(notifications.map((o) => o.payload.variables)).toEqual([{ types: null }, { types: ['POST_LIKED'] }]);
+    expect(notifications.map((o) => o.payload.variables)).toEqual([{ types: null, after: null }, { types: ['POST_LIKED'], after: null }]);
     expect(s.runner.stopped).toEqual([notifications[0]?.id]);
 
     // The same types again: answered, and the running subscription kept.

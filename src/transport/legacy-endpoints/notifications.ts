@@ -35,12 +35,21 @@ function selectedTypes(session: EndpointSession): readonly NotificationType[] | 
   return (variables.types as NotificationType[] | null | undefined) ?? null;
 }
 
-/** (Re)starts `subscription notifications(types)` with this selection; an empty one ends it. */
+/** The eventId of the last notification each socket was sent: a restart resumes after it. */
+const lastSent = new WeakMap<EndpointSession, string>();
+
+/**
+ * (Re)starts `subscription notifications(types)` with this selection; an empty one ends it. A restart
+ * resumes after the last notification sent (`after`), so none written in between is missed.
+ */
 function select(session: EndpointSession, types: readonly NotificationType[] | null): void {
   session.unsubscribe(KEY);
   if (types !== null && types.length === 0) return;
-  const variables: LegacyNotificationsSubscriptionVariables = { types: types === null ? null : [...types] };
-  session.subscribe(KEY, LegacyNotificationsDocument, variables, (data) => session.send('notification', notificationData(data.notifications), data.notifications.timestamp));
+  const variables: LegacyNotificationsSubscriptionVariables = { types: types === null ? null : [...types], after: lastSent.get(session) ?? null };
+  session.subscribe(KEY, LegacyNotificationsDocument, variables, (data) => {
+    if (data.notifications.eventId) lastSent.set(session, data.notifications.eventId);
+    session.send('notification', notificationData(data.notifications), data.notifications.timestamp);
+  });
 }
 
 /** `notification_types` of a message: Herald's types, and the names it does not know. Null when the field is missing. */
@@ -68,7 +77,7 @@ function change(session: EndpointSession, message: ClientMessage, adding: boolea
   // The first subscribe narrows "every type" to the ones asked for; later ones add to them.
   if (adding) next = current === null ? types.known : [...new Set([...current, ...types.known])];
   else next = (current ?? ALL_TYPES).filter((type) => !types.known.includes(type));
-  // The same selection again keeps its subscription (a restart could miss an event in between).
+  // The same selection again keeps its subscription (nothing to restart).
   if (current === null || next.length !== current.length || next.some((type) => !current.includes(type))) select(session, next);
   session.send(adding ? 'subscribed' : 'unsubscribed', { notification_types: types.known.map(oldTypeName) });
 }
