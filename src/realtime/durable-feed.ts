@@ -47,6 +47,8 @@ interface Subscriber {
 
 const TAIL_PAGE = 500;
 const REPLAY_PAGE = 200;
+/** Event objects kept by position, so subscribers replaying the same rows (a reconnect storm) share one. */
+const RECENT_EVENTS = 512;
 
 /**
  * Every durable event this instance delivers comes from the event log, read in position order by one tail
@@ -64,6 +66,7 @@ export class DurableFeed {
   private starting: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private headQuery: Promise<bigint> | null = null;
+  private readonly recent = new Map<bigint, object>();
 
   constructor(
     private readonly log: EventLogReader,
@@ -226,7 +229,16 @@ export class DurableFeed {
     }
   }
 
+  /**
+   * One object per event while it is recent: every local subscriber handed it, live or replaying, gets the
+   * same object, and shared execution (keyed by the event object) then runs once for all of them.
+   */
   private eventOf(row: LoggedEvent): object {
-    return { ...row.payload, eventId: durableEventId(row.position, this.epoch), timestamp: row.createdAt.toISOString() };
+    const known = this.recent.get(row.position);
+    if (known) return known;
+    const event = { ...row.payload, eventId: durableEventId(row.position, this.epoch), timestamp: row.createdAt.toISOString() };
+    this.recent.set(row.position, event);
+    if (this.recent.size > RECENT_EVENTS) this.recent.delete(this.recent.keys().next().value as bigint);
+    return event;
   }
 }

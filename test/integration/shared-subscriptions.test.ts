@@ -62,6 +62,30 @@ describe.runIf(backendAvailable())('shared subscription execution', () => {
     await waitForStreamsClosed(app, 'postUpdated');
   });
 
+  it('shares a live event among subscribers resumed from different cursors (after decides only where each starts)', async () => {
+    const postId = await createPost(app, author);
+    const RESUMABLE = `subscription($postId: ID!, $after: String) { postUpdated(postId: $postId, after: $after) { eventId change post { id title } } }`;
+    const first = new Subscription(socketFor(readers[0]!).client, RESUMABLE, { postId });
+    await waitForStreams(app, 'postUpdated', 1);
+    await rename(postId, 'cursor one');
+    const one = (await first.until((d) => d.postUpdated.post.title === 'cursor one')).postUpdated.eventId;
+    await rename(postId, 'cursor two');
+    const two = (await first.until((d) => d.postUpdated.post.title === 'cursor two')).postUpdated.eventId;
+    const fromOne = new Subscription(socketFor(readers[1]!).client, RESUMABLE, { postId, after: one });
+    const fromTwo = new Subscription(socketFor(readers[2]!).client, RESUMABLE, { postId, after: two });
+    await fromOne.until((d) => d.postUpdated.eventId === two);
+    await waitForStreams(app, 'postUpdated', 3);
+    const loads = vi.spyOn(app.app.runtime.services.posts, 'loadForEvent');
+    await rename(postId, 'live for all');
+    const received = await Promise.all([first, fromOne, fromTwo].map((sub) => sub.until((d) => d.postUpdated.post.title === 'live for all')));
+    expect(new Set(received.map((r) => r.postUpdated.eventId)).size).toBe(1);
+    // One execution for the three subscribers: their `after` values differ, their results cannot.
+    expect(loads.mock.calls.filter(([id]) => id === postId)).toHaveLength(1);
+    loads.mockRestore();
+    for (const sub of [first, fromOne, fromTwo]) sub.stop();
+    await waitForStreamsClosed(app, 'postUpdated');
+  });
+
   it('hands local subscribers the row this instance just wrote, without loading it again', async () => {
     const postId = await createPost(app, author);
     const sub = new Subscription(socketFor(readers[0]!).client, POST_UPDATED, { postId });

@@ -6,6 +6,7 @@ import { PendingResult } from '../delivery/pending-result.js';
 import { sharedContext } from '../delivery/shared-context.js';
 import { SubscriberResults, type SharedOutcome } from '../delivery/subscriber-results.js';
 import { selectsViewerDependentField } from './viewer-dependence.js';
+import { startOnlyVariables } from './start-only-arguments.js';
 
 /** Masks an error before any client sees it (the same function for every transport). */
 export type ResultErrorMask = (error: unknown) => Error;
@@ -36,6 +37,7 @@ export class SharedExecution {
   private readonly results = new WeakMap<object, Map<string, SharedOutcome>>();
   private readonly documentIds = new WeakMap<DocumentNode, number>();
   private readonly viewerDependence = new WeakMap<DocumentNode, Map<string, boolean>>();
+  private readonly startOnly = new WeakMap<DocumentNode, Map<string, ReadonlySet<string>>>();
   private nextDocumentId = 1;
 
   constructor(
@@ -67,7 +69,7 @@ export class SharedExecution {
     const viewer = (args.contextValue as Partial<Context> | undefined)?.viewer ?? null;
     const perViewer = this.isViewerDependent(args, operationName);
     const scope = perViewer ? (viewer ? `viewer:${viewer.id}:${viewer.role}` : 'anonymous') : 'any';
-    const key = `${this.documentId(args.document)}\u0000${operationName}\u0000${canonicalJson(args.variableValues ?? {})}\u0000${scope}`;
+    const key = `${this.documentId(args.document)}\u0000${operationName}\u0000${canonicalJson(this.resultVariables(args, operationName))}\u0000${scope}`;
     return { key, viewer: perViewer ? viewer : undefined };
   }
 
@@ -110,6 +112,23 @@ export class SharedExecution {
       this.documentIds.set(document, id);
     }
     return id;
+  }
+
+  /** The variables that can change an event's result: all but those only deciding where it starts (`after`). */
+  private resultVariables(args: ExecutionArgs, operationName: string): Readonly<Record<string, unknown>> {
+    const variables = args.variableValues ?? {};
+    let byOperation = this.startOnly.get(args.document);
+    if (!byOperation) {
+      byOperation = new Map();
+      this.startOnly.set(args.document, byOperation);
+    }
+    let startOnly = byOperation.get(operationName);
+    if (startOnly === undefined) {
+      startOnly = startOnlyVariables(args.schema, args.document, operationName || null);
+      byOperation.set(operationName, startOnly);
+    }
+    if (startOnly.size === 0) return variables;
+    return Object.fromEntries(Object.entries(variables).filter(([name]) => !startOnly.has(name)));
   }
 
   private isViewerDependent(args: ExecutionArgs, operationName: string): boolean {

@@ -10,7 +10,7 @@ import { PostRef } from '../posts/post.schema.js';
 import { UserRef } from '../users/user.schema.js';
 import { canSeeComment } from './comment-visibility.js';
 import { COMMENT_MAX_CHARS } from './comment.service.js';
-import { RESUME_ARGUMENT_DESCRIPTION } from '../../graphql/resume-argument.js';
+import { RESUME_ARGUMENT } from '../../graphql/resume-argument.js';
 
 export const CommentStatusEnum = builder.enumType('CommentStatus', {
   description: 'PENDING comments are seen by the post’s author, staff and the commenter; APPROVED ones by everyone.',
@@ -113,7 +113,7 @@ builder.subscriptionFields((t) => ({
     type: CommentEventRef,
     description:
       'New comments on a post. Approved ones reach everyone who may see the post; pending ones only the post’s author, staff and the commenter. NOT_FOUND when the post does not exist or the viewer may not see it.',
-    args: { postId: t.arg.id({ required: true }), after: t.arg.string({ description: RESUME_ARGUMENT_DESCRIPTION }) },
+    args: { postId: t.arg.id({ required: true }), after: t.arg.string(RESUME_ARGUMENT) },
     subscribe: (_r, { postId, after }, ctx) =>
       subscribeToPost(ctx, String(postId), topics.commentAdded, { filter: (e, viewer) => canSeeComment(e, e.postAuthorId, viewer), after: after ?? ctx.lastEventId }),
     resolve: (event) => event,
@@ -121,7 +121,7 @@ builder.subscriptionFields((t) => ({
   commentApproved: t.field({
     type: CommentEventRef,
     description: 'Comments approved on a post, for everyone who may see the post. NOT_FOUND when the post does not exist or the viewer may not see it.',
-    args: { postId: t.arg.id({ required: true }), after: t.arg.string({ description: RESUME_ARGUMENT_DESCRIPTION }) },
+    args: { postId: t.arg.id({ required: true }), after: t.arg.string(RESUME_ARGUMENT) },
     subscribe: (_r, { postId, after }, ctx) =>
       subscribeToPost(ctx, String(postId), topics.commentApproved, { filter: (e, viewer) => canSeeComment(e, e.postAuthorId, viewer), after: after ?? ctx.lastEventId }),
     resolve: (event) => event,

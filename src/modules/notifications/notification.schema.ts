@@ -5,7 +5,7 @@ import { forwardPage, pageOf } from '../../graphql/pagination.js';
 import { encodeCursor } from './notification-cursor.js';
 import type { NotificationView } from './notification-view.js';
 import { requireTypes } from './notification.service.js';
-import { RESUME_ARGUMENT_DESCRIPTION } from '../../graphql/resume-argument.js';
+import { RESUME_ARGUMENT } from '../../graphql/resume-argument.js';
 
 export const NotificationTypeEnum = builder.enumType('NotificationType', {
   description: 'What a notification is about.',
@@ -117,7 +117,7 @@ builder.subscriptionFields((t) => ({
     viewerDependent: true,
     args: {
       types: t.arg({ type: [NotificationTypeEnum], description: 'Only these types (all when omitted; not empty).' }),
-      after: t.arg.string({ description: RESUME_ARGUMENT_DESCRIPTION }),
+      after: t.arg.string(RESUME_ARGUMENT),
     },
     subscribe: (_r, args, ctx) => {
       const viewerId = ctx.viewer!.id;

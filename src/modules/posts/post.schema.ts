@@ -9,7 +9,7 @@ import type { PostCounts } from './post-stats.store.js';
 import { viewerKeyOf } from './viewer-key.js';
 import { forwardPage, pageOf } from '../../graphql/pagination.js';
 import { subscribeToPost } from './post-subscription.js';
-import { RESUME_ARGUMENT_DESCRIPTION } from '../../graphql/resume-argument.js';
+import { RESUME_ARGUMENT } from '../../graphql/resume-argument.js';
 
 export const PostStatusEnum = builder.enumType('PostStatus', {
   description: 'DRAFT and ARCHIVED posts are visible only to their author and staff.',
@@ -170,7 +170,7 @@ builder.subscriptionFields((t) => ({
   postUpdated: t.field({
     type: PostUpdatedRef,
     description: 'Content and status changes of one post. NOT_FOUND when the post does not exist or the viewer may not see it.',
-    args: { postId: t.arg.id({ required: true }), after: t.arg.string({ description: RESUME_ARGUMENT_DESCRIPTION }) },
+    args: { postId: t.arg.id({ required: true }), after: t.arg.string(RESUME_ARGUMENT) },
     subscribe: (_r, { postId, after }, ctx) =>
       subscribeToPost(ctx, String(postId), topics.postUpdated, {
         filter: (event, viewer) => canSeePost({ status: event.status, authorId: event.authorId }, viewer),
