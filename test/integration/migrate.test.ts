@@ -223,11 +223,18 @@ if (runServices && !postgresReachable && isCi()) {
         const engines = await loadSchemaEngine();
         const pool = new pg.Pool({ connectionString: db.url, max: 1 });
         const schema = await readFile(SCHEMA_PATH, 'utf8');
-        const engine = await engines.SchemaEngine.new(
-          { datamodels: [['schema.prisma', schema]] },
-          () => {},
-          bindMigrationAwareSqlAdapterFactory(new PrismaPg(pool)),
-        );
+        // The native engine sends each migration file whole; @prisma/adapter-pg 7.10's executeScript splits it on
+        // every ";", which breaks the PL/pgSQL bodies of the event_log migration. Send it whole, as the native one.
+        const factory = new PrismaPg(pool);
+        const connect = factory.connect.bind(factory);
+        factory.connect = async () => {
+          const adapter = await connect();
+          adapter.executeScript = async (script: string) => {
+            await pool.query(script);
+          };
+          return adapter;
+        };
+        const engine = await engines.SchemaEngine.new({ datamodels: [['schema.prisma', schema]] }, () => {}, bindMigrationAwareSqlAdapterFactory(factory));
         return {
           engine,
           async close() {
