@@ -79,6 +79,8 @@ export class PubSub {
     const feed = this.feed;
     if (!feed) return;
     this.engine.publish(this.namespace + topic.channel, DOORBELL).catch(() => feed.poke());
+    // The write's event is this instance's publication, as a published ephemeral event is.
+    this.observer.published?.(topic.key);
   }
 
   /** Resolves once every durable event appended before the call has been handed to local subscribers. */
