@@ -24,8 +24,8 @@ export interface EventLogReader {
   locate(position: bigint): Promise<{ readonly known: boolean; readonly prunedThrough: bigint }>;
 }
 
-/** How a subscriber receives: one handler per channel it listens on; `event` is the payload plus its identity. */
-export type ChannelHandlers = ReadonlyMap<string, (event: object) => void>;
+/** How a subscriber receives an event of one of its channels; `event` is the payload plus its identity. */
+export type DurableListener = (channel: string, event: object) => void;
 
 export interface ResumeFlow {
   /** The `eventId` the client last received. */
@@ -37,7 +37,8 @@ export interface ResumeFlow {
 }
 
 interface Subscriber {
-  readonly handlers: ChannelHandlers;
+  readonly channels: readonly string[];
+  readonly listener: DurableListener;
   /** The position of the last event this subscriber was handed (or, replaying, read up to). */
   cursor: bigint;
   /** Live subscribers are handed each new event as the tail reads it; replaying ones read the log themselves. */
@@ -114,16 +115,16 @@ export class DurableFeed {
   }
 
   /**
-   * Listens on `handlers`' channels. Without `resume`, every event appended from now on is handed over;
+   * Listens on `channels`. Without `resume`, every event appended from now on is handed over;
    * with it, first every event after the cursor (ResumeError when the cursor cannot be honoured).
    */
-  async subscribe(handlers: ChannelHandlers, resume?: ResumeFlow): Promise<() => void> {
+  async subscribe(channels: readonly string[], listener: DurableListener, resume?: ResumeFlow): Promise<() => void> {
     await this.start();
     // From the log's head now, not from where this instance last read (it may be behind on channels
     // nobody here listened to): a new subscription is handed what follows it, not what preceded it.
     const cursor = resume ? await this.validCursor(resume.after) : await this.sharedHead();
-    const subscriber: Subscriber = { handlers, cursor, live: !resume, closed: false };
-    for (const channel of handlers.keys()) {
+    const subscriber: Subscriber = { channels, listener, cursor, live: !resume, closed: false };
+    for (const channel of channels) {
       let set = this.byChannel.get(channel);
       if (!set) this.byChannel.set(channel, (set = new Set()));
       set.add(subscriber);
@@ -131,7 +132,7 @@ export class DurableFeed {
     if (resume) void this.replay(subscriber, resume);
     return () => {
       subscriber.closed = true;
-      for (const channel of handlers.keys()) {
+      for (const channel of channels) {
         const set = this.byChannel.get(channel);
         set?.delete(subscriber);
         if (set?.size === 0) this.byChannel.delete(channel);
@@ -165,7 +166,7 @@ export class DurableFeed {
   }
 
   private async replay(subscriber: Subscriber, resume: ResumeFlow): Promise<void> {
-    const channels = [...subscriber.handlers.keys()];
+    const channels = subscriber.channels;
     try {
       for (;;) {
         if (subscriber.closed) return;
@@ -222,7 +223,7 @@ export class DurableFeed {
     if (row.position <= subscriber.cursor) return;
     subscriber.cursor = row.position;
     try {
-      subscriber.handlers.get(row.channel)?.(event);
+      subscriber.listener(row.channel, event);
     } catch (error) {
       // One subscriber's failure must not cost the others this batch.
       this.logger.warn({ err: error, channel: row.channel }, 'durable event handler failed');

@@ -31,6 +31,11 @@ export interface TopicSource<K extends TopicKey> {
   readonly filter?: ((event: TopicEvent<K>) => boolean) | undefined;
 }
 
+interface Doorbell {
+  listeners: number;
+  readonly subscribed: Promise<() => void>;
+}
+
 /** Counters the metrics module reads; kept here so realtime/ has no dependency on metrics. */
 export interface PubSubObserver {
   published?(key: TopicKey): void;
@@ -49,6 +54,8 @@ export interface PubSubObserver {
 export class PubSub {
   private readonly open = new Map<TopicKey, number>();
   private readonly hooks = new Map<TopicKey, Pick<EventStreamOptions<unknown>, 'onDrop' | 'onDeliver'>>();
+  /** Durable channels this instance listens to for doorbells, with how many local subscribers need each. */
+  private readonly doorbells = new Map<string, Doorbell>();
   /** The topic each event of a merged stream came on (events are shared objects: one entry per event). */
   private readonly topicOfEvent = new WeakMap<object, TopicKey>();
 
@@ -177,27 +184,61 @@ export class PubSub {
     unsubscribes: (() => void)[],
     isClosed: () => boolean,
   ): Promise<void> {
-    const handlers = new Map<string, (event: object) => void>();
-    for (const { topic, filter } of sources) {
-      handlers.set(topic.channel, (message) => {
-        const event = message as TopicEvent<K>;
-        if (filter && !filter(event)) return;
-        if (sources.length > 1) this.topicOfEvent.set(event, topic.key);
-        stream.push(event, Date.now());
-      });
-    }
+    const channels = sources.map((source) => source.topic.channel);
+    const single = sources.length === 1 ? sources[0] : undefined;
+    const listener = single
+      ? (_channel: string, message: object) => {
+          const event = message as TopicEvent<K>;
+          if (!single.filter || single.filter(event)) stream.push(event, Date.now());
+        }
+      : (channel: string, message: object) => {
+          const source = sources.find((s) => s.topic.channel === channel);
+          const event = message as TopicEvent<K>;
+          if (!source || (source.filter && !source.filter(event))) return;
+          this.topicOfEvent.set(event, source.topic.key);
+          stream.push(event, Date.now());
+        };
     const feed = this.feed as DurableFeed;
     const resume = after === undefined ? undefined : { after, room: () => stream.whenRoom(), failed: (error: Error) => stream.fail(error) };
-    unsubscribes.push(await feed.subscribe(handlers, resume));
+    unsubscribes.push(await feed.subscribe(channels, listener, resume));
     // Then the topics' doorbells: once Redis confirms them, every later write reaches this subscriber.
-    const poke = () => feed.poke();
-    await Promise.all(
-      sources.map(async ({ topic }) => {
-        const unsubscribe = await this.engine.subscribe(this.namespace + topic.channel, poke);
-        unsubscribes.push(unsubscribe);
-      }),
-    );
+    for (const channel of channels) unsubscribes.push(await this.listenDoorbell(channel));
     if (isClosed()) for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
+  }
+
+  /** Wakes the feed when a durable topic's doorbell rings (one function for every channel). */
+  private readonly ringHeard = (): void => this.feed?.poke();
+
+  /**
+   * One engine subscription per durable channel for the whole instance, however many local subscribers it
+   * has (the feed hands each its events): subscribers cost no Redis listener of their own.
+   */
+  private async listenDoorbell(channel: string): Promise<() => void> {
+    let bell = this.doorbells.get(channel);
+    if (!bell) {
+      const created: Doorbell = { listeners: 0, subscribed: this.engine.subscribe(this.namespace + channel, this.ringHeard) };
+      created.subscribed.catch(() => {
+        if (this.doorbells.get(channel) === created) this.doorbells.delete(channel);
+      });
+      this.doorbells.set(channel, created);
+      bell = created;
+    }
+    const current = bell;
+    current.listeners++;
+    try {
+      await current.subscribed;
+    } catch (error) {
+      current.listeners--;
+      throw error;
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--current.listeners > 0) return;
+      if (this.doorbells.get(channel) === current) this.doorbells.delete(channel);
+      current.subscribed.then((unsubscribe) => unsubscribe(), () => undefined);
+    };
   }
 
   /**
