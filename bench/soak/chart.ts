@@ -31,7 +31,7 @@ export function renderChart(title: string, samples: readonly Sample[], markers: 
   out.push(`<text x="12" y="22" font-size="14" font-weight="600">${escape(title)}</text>`);
   panels.forEach((panel, p) => {
     const top = 50 + p * (panelHeight + 40);
-    const points = samples.filter((s) => (!panel.gcOnly || s.afterGc) && Number.isFinite(panel.pick(s)));
+    const points = samples.filter((s) => s.t >= 0 && (!panel.gcOnly || s.afterGc) && Number.isFinite(panel.pick(s)));
     const max = Math.max(1, ...points.map(panel.pick)) * 1.1;
     const y = (v: number) => top + panelHeight - (v / max) * panelHeight;
     out.push(`<text x="${left}" y="${top - 6}" font-weight="600">${escape(panel.title)}</text>`);

@@ -18,6 +18,8 @@ export interface SoakDatabase {
   terminateBackends(): Promise<number>;
   /** `WebSocketConnection` rows still open, per instance. */
   openRecords(): Promise<Record<string, number>>;
+  /** A few of the open rows of these instances (to see why a gracefully stopped instance left one). */
+  openRecordRows(instanceIds: string[]): Promise<Record<string, unknown>[]>;
   drop(): Promise<void>;
 }
 
@@ -54,6 +56,15 @@ export async function createDatabase(): Promise<SoakDatabase> {
         await client.end();
       }
     },
+    async openRecordRows(instanceIds) {
+      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+      await client.connect();
+      try {
+        return (await client.query('SELECT "instanceId", "connectedAt", "lastSeenAt", "userId" FROM "WebSocketConnection" WHERE "closedAt" IS NULL AND "instanceId" = ANY($1) ORDER BY "connectedAt" LIMIT 5', [instanceIds])).rows;
+      } finally {
+        await client.end();
+      }
+    },
     drop: async () => void (await query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)),
   };
 }
@@ -82,7 +93,6 @@ export class Instance {
       NODE_ENV: 'development',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
-      INSTANCE_ID: name,
       DATABASE_URL: options.databaseUrl,
       REDIS_URL: options.redisUrl,
       REDIS_PREFIX: options.redisPrefix,
@@ -90,6 +100,8 @@ export class Instance {
       JWT_ACCESS_TTL: options.accessTtl,
       // Many sockets share each reader account (the cap itself is tested elsewhere).
       WS_MAX_CONNECTIONS_PER_USER: '5000',
+      // Records of a killed instance become stale (and `cleanup` finalises them) 2 minutes after its last heartbeat.
+      WS_CONNECTION_TIMEOUT: '60s',
     };
     const instance = new Instance(name, await freePort(), env);
     await instance.up();
@@ -113,8 +125,16 @@ export class Instance {
     return !!p && p.exitCode === null && p.signalCode === null;
   }
 
+  /** INSTANCE_ID of the running process: a restarted instance is a new one (as with the default id), so the killed one's records stay its own. */
+  get instanceId(): string {
+    return this.restarts ? `${this.name}-r${this.restarts}` : this.name;
+  }
+
+  readonly instanceIds: string[] = [];
+
   async up(): Promise<void> {
-    this.child = await spawnReady(this.name, '0-1', process.execPath, ['--expose-gc', '--enable-source-maps', compiledPeer('herald-redis')], { ...this.env, BENCH_PORT: String(this.port) }, 120_000);
+    this.instanceIds.push(this.instanceId);
+    this.child = await spawnReady(this.name, '0-1', process.execPath, ['--expose-gc', '--enable-source-maps', compiledPeer('herald-redis')], { ...this.env, INSTANCE_ID: this.instanceId, BENCH_PORT: String(this.port) }, 120_000);
   }
 
   /** SIGKILL: a crash (no drain, records left open, slots left to lapse). */

@@ -50,6 +50,7 @@ export interface PoolStatus {
   readonly lastReceivedAt: number[];
   readonly counters: Record<string, number>;
   readonly lastError: string | null;
+  readonly lastUnstamped: string | null;
 }
 
 export interface MergedReport extends Omit<SubscriberReport, 'histogram'> {
@@ -90,6 +91,7 @@ export class SoakPool {
       lastReceivedAt: (all[0]?.lastReceivedAt ?? []).map((_, i) => Math.max(...all.map((r) => r.lastReceivedAt[i] ?? 0))),
       counters,
       lastError: all.find((s) => s.lastError)?.lastError ?? null,
+      lastUnstamped: all.find((s) => s.lastUnstamped)?.lastUnstamped ?? null,
     };
   }
 

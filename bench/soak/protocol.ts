@@ -56,6 +56,8 @@ export interface WorkerStatus {
   readonly lastReceivedAt: number[];
   readonly counters: Record<string, number>;
   readonly lastError: string | null;
+  /** An event that carried no write stamp (what it was). */
+  readonly lastUnstamped: string | null;
 }
 
 export interface SubscriberReport {

@@ -60,9 +60,10 @@ export interface SoakSummary {
   readonly events: Omit<MergedReport, 'histogram'> & { latencyMs: { p50: number; p99: number; p999: number; max: number } };
   readonly clientCounters: PoolStatus['counters'];
   readonly tokenRefreshes: { ok: number; failed: number; lastError: string | null };
-  readonly records: { withClients: Record<string, number>; socketsOpen: Record<string, number>; afterClientsLeft: Record<string, number>; afterStop: Record<string, number>; afterCleanup: Record<string, number> | null; cleanupOutput: string | null };
+  readonly records: { withClients: Record<string, number>; socketsOpen: Record<string, number>; afterClientsLeft: Record<string, number>; afterStop: Record<string, number>; afterCleanup: Record<string, number> | null; cleanupOutput: string | null; leftByStopped: Record<string, unknown>[] };
   readonly faults: FaultResult[];
   readonly lastClientError: string | null;
+  readonly lastUnstamped: string | null;
 }
 
 const f1 = (v: number | null) => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(1));
@@ -106,12 +107,14 @@ export function renderSummary(s: SoakSummary): string {
     '',
     kv(s.clientCounters),
     '',
-    `Token refreshes (refreshToken through HTTP): ${s.tokenRefreshes.ok} ok, ${s.tokenRefreshes.failed} failed${s.tokenRefreshes.lastError ? ` (last: ${s.tokenRefreshes.lastError})` : ''}. Last client error: ${s.lastClientError ?? 'none'}.`,
+    `Token refreshes (refreshToken through HTTP): ${s.tokenRefreshes.ok} ok, ${s.tokenRefreshes.failed} failed${s.tokenRefreshes.lastError ? ` (last: ${s.tokenRefreshes.lastError})` : ''}. Last client error: ${s.lastClientError ?? 'none'}.${s.lastUnstamped ? ` An event without a write stamp: ${s.lastUnstamped}` : ''}`,
     '',
     '## Connection records (`WebSocketConnection` rows with closedAt null)',
     '',
     `With clients connected: ${kv(s.records.withClients)} (sockets open per /metrics: ${kv(s.records.socketsOpen)}). After every client left: ${kv(s.records.afterClientsLeft)}. After the instances stopped (SIGTERM): ${kv(s.records.afterStop)}.` +
       (s.records.afterCleanup ? ` After \`npm run cli -- cleanup\`: ${kv(s.records.afterCleanup)} (${s.records.cleanupOutput ?? ''}).` : ''),
+    '',
+    s.records.leftByStopped.length ? `Open rows of processes that were stopped gracefully (first 5): ${s.records.leftByStopped.map((r) => JSON.stringify(r)).join('; ')}` : 'Every process that was stopped gracefully closed all of its rows.',
     '',
   ];
   if (s.faults.length) {

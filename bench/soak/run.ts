@@ -158,6 +158,8 @@ async function main(): Promise<void> {
     const cpu = instances.map((i) => ({ instance: i.name, cpuSeconds: samples.filter((s) => s.instance === i.name).at(-1)?.cpuSeconds ?? 0 }));
     await Promise.all(instances.map((i) => i.stop()));
     const afterStop = await db.openRecords();
+    // Rows a gracefully stopped process left open (a killed one's are expected until cleanup).
+    const leftByStopped = await db.openRecordRows(instances.map((i) => i.instanceId));
     const leftOpen = Object.values(afterStop).reduce((a, b) => a + b, 0) > 0;
     const cleanupOutput = leftOpen ? cleanup(db) : null;
     const afterCleanup = leftOpen ? await db.openRecords() : null;
@@ -178,9 +180,10 @@ async function main(): Promise<void> {
       events: { ...events, latencyMs: { p50: ms(h.getValueAtPercentile(50)), p99: ms(h.getValueAtPercentile(99)), p999: ms(h.getValueAtPercentile(99.9)), max: ms(h.maxValue) } },
       clientCounters: status.counters,
       tokenRefreshes: { ok: book.refreshes, failed: book.refreshErrors, lastError: book.lastRefreshError },
-      records: { withClients, socketsOpen, afterClientsLeft, afterStop, afterCleanup, cleanupOutput },
+      records: { withClients, socketsOpen, afterClientsLeft, afterStop, afterCleanup, cleanupOutput, leftByStopped },
       faults,
       lastClientError: status.lastError,
+      lastUnstamped: status.lastUnstamped,
     };
     mkdirSync(options.out, { recursive: true });
     const markdown = renderSummary(summary);

@@ -42,6 +42,7 @@ let documents: Record<string, string> = {};
 let received = 0;
 let lastReceivedAt: number[] = [];
 let lastError: string | null = null;
+let lastUnstamped: string | null = null;
 let stopped = false;
 let churnTimer: NodeJS.Timeout | null = null;
 
@@ -69,7 +70,10 @@ function onEvent(client: Client, text: string): void {
   const eventId = EVENT_ID.exec(text)?.[1];
   if (eventId) client.lastEventId = eventId;
   const stamp = parseStamp(text);
-  if (!stamp) return void count('unstampedEvents');
+  if (!stamp) {
+    lastUnstamped = text.slice(0, 300);
+    return void count('unstampedEvents');
+  }
   if (!client.firstAt) client.firstAt = now;
   histogram.recordValue(Math.max(1, Math.round((now - stamp.sentAt) * 1000)));
   const h = eventId ? hash(eventId) : 0;
@@ -243,7 +247,7 @@ function churn(reconnectShare: number, resubscribeShare: number): void {
 }
 
 function status(): WorkerStatus {
-  return { clients: clients.length, live: clients.filter((c) => c.live).length, received, lastReceivedAt, counters: { ...counters }, lastError };
+  return { clients: clients.length, live: clients.filter((c) => c.live).length, received, lastReceivedAt, counters: { ...counters }, lastError, lastUnstamped };
 }
 
 function report(written: Record<string, Written[]>): SubscriberReport {
