@@ -53,8 +53,9 @@ export interface PoolStatus {
   readonly lastUnstamped: string | null;
 }
 
-export interface MergedReport extends Omit<SubscriberReport, 'histogram'> {
+export interface MergedReport extends Omit<SubscriberReport, 'histograms'> {
   readonly histogram: hdr.Histogram;
+  readonly histograms: Record<string, hdr.Histogram>;
 }
 
 export class SoakPool {
@@ -97,8 +98,16 @@ export class SoakPool {
 
   async report(written: Record<string, Written[]>): Promise<MergedReport> {
     const all = await Promise.all(this.workers.map((w) => w.send<SubscriberReport>({ cmd: 'report', written }, 120_000)));
-    const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
-    for (const r of all) histogram.add(hdr.decodeFromCompressedBase64(r.histogram));
+    const build = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+    const histogram = build();
+    const histograms: Record<string, hdr.Histogram> = {};
+    for (const r of all) {
+      for (const [kind, encoded] of Object.entries(r.histograms)) {
+        const h = hdr.decodeFromCompressedBase64(encoded);
+        histogram.add(h);
+        (histograms[kind] ??= build()).add(h);
+      }
+    }
     const sum = (pick: (r: SubscriberReport) => number) => all.reduce((s, r) => s + pick(r), 0);
     const byKind: SubscriberReport['byKind'] = {};
     for (const r of all) {
@@ -122,6 +131,7 @@ export class SoakPool {
       worstMissing: Math.max(0, ...all.map((r) => r.worstMissing)),
       byKind,
       histogram,
+      histograms,
     };
   }
 

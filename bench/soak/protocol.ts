@@ -76,8 +76,8 @@ export interface SubscriberReport {
   readonly worstMissing: number;
   /** Per subscription kind: expected / missing / duplicates. */
   readonly byKind: Record<string, { clients: number; expected: number; missing: number; duplicates: number }>;
-  /** Write → receive latency, hdr-histogram-js compressed base64 (µs). */
-  readonly histogram: string;
+  /** Write → receive latency per subscription kind, hdr-histogram-js compressed base64 (µs). */
+  readonly histograms: Record<string, string>;
 }
 
 export interface Reply {

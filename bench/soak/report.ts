@@ -48,6 +48,13 @@ export function memoryFigures(name: string, samples: readonly Sample[], warmupS:
   };
 }
 
+export interface Latency {
+  readonly p50: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+}
+
 export interface SoakSummary {
   readonly command: string;
   readonly startedAt: string;
@@ -57,7 +64,7 @@ export interface SoakSummary {
   readonly memory: MemoryFigures[];
   readonly cpu: { instance: string; cpuSeconds: number }[];
   readonly writes: { accepted: Record<string, number>; failed: Record<string, number>; skippedBusy: number; lastError: string | null };
-  readonly events: Omit<MergedReport, 'histogram'> & { latencyMs: { p50: number; p99: number; p999: number; max: number } };
+  readonly events: Omit<MergedReport, 'histogram' | 'histograms'> & { latencyMs: Latency; latencyByKind: Record<string, Latency> };
   readonly clientCounters: PoolStatus['counters'];
   readonly tokenRefreshes: { ok: number; failed: number; lastError: string | null };
   readonly records: { withClients: Record<string, number>; socketsOpen: Record<string, number>; afterClientsLeft: Record<string, number>; afterStop: Record<string, number>; afterCleanup: Record<string, number> | null; cleanupOutput: string | null; leftByStopped: Record<string, unknown>[] };
@@ -67,6 +74,7 @@ export interface SoakSummary {
 }
 
 const f1 = (v: number | null) => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(1));
+const lat = (l: Latency | undefined) => (l ? `${l.p50} / ${l.p99} / ${l.p999} / ${l.max}` : '—');
 const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
 const kv = (r: Record<string, number>) => (Object.keys(r).length ? Object.entries(r).sort().map(([k, v]) => `${k} ${v}`).join(', ') : 'none');
 
@@ -95,13 +103,12 @@ export function renderSummary(s: SoakSummary): string {
     '',
     `Writes accepted: ${kv(s.writes.accepted)} (total ${sum(s.writes.accepted)}); failed: ${kv(s.writes.failed)}${s.writes.lastError ? ` (last: ${s.writes.lastError})` : ''}; skipped while the previous write of the same post was in flight: ${s.writes.skippedBusy}.`,
     '',
-    '| subscription | clients | expected deliveries | missing | duplicates |',
-    '| --- | --- | --- | --- | --- |',
-    ...Object.entries(e.byKind).map(([k, v]) => `| ${k} | ${v.clients} | ${v.expected} | ${v.missing} | ${v.duplicates} |`),
-    `| **all** | ${e.clients} | ${e.expected} | ${e.missing} | ${e.duplicates} |`,
+    '| subscription | clients | expected deliveries | missing | duplicates | write → subscriber p50 / p99 / p99.9 / max (ms) |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...Object.entries(e.byKind).map(([k, v]) => `| ${k} | ${v.clients} | ${v.expected} | ${v.missing} | ${v.duplicates} | ${lat(e.latencyByKind[k])} |`),
+    `| **all** | ${e.clients} | ${e.expected} | ${e.missing} | ${e.duplicates} | ${lat(e.latencyMs)} |`,
     '',
     `Expected = every accepted write on a client's topic sent after that client's first event arrived (its subscription was live), whatever happened to its socket afterwards. Received (distinct): ${e.received}; clients missing at least one: ${e.clientsMissing} (worst ${e.worstMissing}); received but matching no accepted write: ${e.unmatched}; post updates showing another write's content: ${e.stale}.`,
-    `Write → subscriber latency over the run: p50 ${e.latencyMs.p50} ms, p99 ${e.latencyMs.p99} ms, p99.9 ${e.latencyMs.p999} ms, max ${e.latencyMs.max} ms.`,
     '',
     '## Churn and errors (client side)',
     '',

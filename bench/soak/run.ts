@@ -164,10 +164,9 @@ async function main(): Promise<void> {
     const cleanupOutput = leftOpen ? cleanup(db) : null;
     const afterCleanup = leftOpen ? await db.openRecords() : null;
 
-    const h = merged.histogram;
     const ms = (us: number) => Math.round(us / 100) / 10;
-    const { histogram: _h, ...events } = merged;
-    void _h;
+    const latency = (h: typeof merged.histogram) => ({ p50: ms(h.getValueAtPercentile(50)), p99: ms(h.getValueAtPercentile(99)), p999: ms(h.getValueAtPercentile(99.9)), max: ms(h.maxValue) });
+    const { histogram, histograms, ...events } = merged;
     const summary: SoakSummary = {
       command: `npm run soak -- ${process.argv.slice(2).join(' ')}`.trim(),
       startedAt,
@@ -177,7 +176,7 @@ async function main(): Promise<void> {
       memory: instances.map((i) => memoryFigures(i.name, samples, options.warmupMinutes * 60, endS, i.restarts ? (markers.find((m) => m.label === 'killInstance')?.t ?? 0) + 60 : 0)),
       cpu,
       writes: { accepted: { ...writer.accepted }, failed: { ...writer.failed }, skippedBusy: writer.skippedBusy, lastError: writer.lastError },
-      events: { ...events, latencyMs: { p50: ms(h.getValueAtPercentile(50)), p99: ms(h.getValueAtPercentile(99)), p999: ms(h.getValueAtPercentile(99.9)), max: ms(h.maxValue) } },
+      events: { ...events, latencyMs: latency(histogram), latencyByKind: Object.fromEntries(Object.entries(histograms).map(([k, h]) => [k, latency(h)])) },
       clientCounters: status.counters,
       tokenRefreshes: { ok: book.refreshes, failed: book.refreshErrors, lastError: book.lastRefreshError },
       records: { withClients, socketsOpen, afterClientsLeft, afterStop, afterCleanup, cleanupOutput, leftByStopped },

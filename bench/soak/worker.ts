@@ -35,7 +35,9 @@ const EVENT_ID = /"eventId":"([^"]+)"/;
 const MESSAGE_ID = /"id":"([^"]+)"/;
 const clients: Client[] = [];
 const counters: Record<string, number> = {};
-const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+/** Write → receive latency per subscription kind (µs). */
+const histograms: Record<string, hdr.Histogram> = {};
 let spec: ConnectCommand | null = null;
 let tokens: string[] = [];
 let documents: Record<string, string> = {};
@@ -75,7 +77,7 @@ function onEvent(client: Client, text: string): void {
     return void count('unstampedEvents');
   }
   if (!client.firstAt) client.firstAt = now;
-  histogram.recordValue(Math.max(1, Math.round((now - stamp.sentAt) * 1000)));
+  (histograms[client.spec.kind] ??= newHistogram()).recordValue(Math.max(1, Math.round((now - stamp.sentAt) * 1000)));
   const h = eventId ? hash(eventId) : 0;
   const before = client.received.get(stamp.seq);
   if (before === undefined) client.received.set(stamp.seq, h);
@@ -285,7 +287,7 @@ function report(written: Record<string, Written[]>): SubscriberReport {
     worstMissing = Math.max(worstMissing, lost);
   }
   const stale = clients.reduce((s, c) => s + c.stale, 0);
-  return { clients: clients.length, stale, expected, received: got, missing, duplicates, unmatched, clientsMissing, worstMissing, byKind, histogram: hdr.encodeIntoCompressedBase64(histogram) };
+  return { clients: clients.length, stale, expected, received: got, missing, duplicates, unmatched, clientsMissing, worstMissing, byKind, histograms: Object.fromEntries(Object.entries(histograms).map(([k, h]) => [k, hdr.encodeIntoCompressedBase64(h)])) };
 }
 
 async function handle(command: Command): Promise<unknown> {
