@@ -4,6 +4,9 @@
  * `npm run bench` runs them (compiled once, plain Node, `loadConfig()` → `buildApp()`), each on a fixed port so
  * a killed one comes back where its clients look for it.
  */
+import { appendFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { tmpdir } from 'node:os';
 import pg from 'pg';
 import { compiledPeer } from '../lib/peers.js';
 import { spawnReady, stopChild, type Child } from '../lib/proc.js';
@@ -131,10 +134,30 @@ export class Instance {
   }
 
   readonly instanceIds: string[] = [];
+  /** Warnings and errors the instance logged (pino levels 40/50/60), by message. */
+  readonly logged: Record<string, number> = {};
+  get logFile(): string {
+    return `${tmpdir()}/herald-soak-${process.pid}-${this.name}.log`;
+  }
+
+  private watchLog(): void {
+    const p = this.child!.process;
+    for (const stream of [p.stdout!, p.stderr!]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        appendFileSync(this.logFile, `${line}\n`);
+        const level = /"level":(\d+)/.exec(line)?.[1];
+        if (!level || Number(level) < 40) return;
+        const msg = /"msg":"([^"]{0,120})/.exec(line)?.[1] ?? line.slice(0, 120);
+        const key = `${level === '40' ? 'warn' : 'error'}: ${msg}`;
+        this.logged[key] = (this.logged[key] ?? 0) + 1;
+      });
+    }
+  }
 
   async up(): Promise<void> {
     this.instanceIds.push(this.instanceId);
     this.child = await spawnReady(this.name, '0-1', process.execPath, ['--expose-gc', '--enable-source-maps', compiledPeer('herald-redis')], { ...this.env, INSTANCE_ID: this.instanceId, BENCH_PORT: String(this.port) }, 120_000);
+    this.watchLog();
   }
 
   /** SIGKILL: a crash (no drain, records left open, slots left to lapse). */

@@ -11,6 +11,9 @@ export interface MemoryFigures {
   readonly endRssMB: number | null;
   readonly warmHeapMB: number | null;
   readonly endHeapMB: number | null;
+  /** V8's heap reservation (heap total) after warm-up and at the end: what RSS follows when live data is flat. */
+  readonly warmHeapTotalMB: number | null;
+  readonly endHeapTotalMB: number | null;
   /** MB per minute after warm-up, least squares over the samples taken right after a forced GC. */
   readonly rssSlope: number;
   readonly heapSlope: number;
@@ -41,6 +44,8 @@ export function memoryFigures(name: string, samples: readonly Sample[], warmupS:
     endRssMB: end?.rssMB ?? null,
     warmHeapMB: warm?.heapUsedMB ?? null,
     endHeapMB: end?.heapUsedMB ?? null,
+    warmHeapTotalMB: warm?.heapTotalMB ?? null,
+    endHeapTotalMB: end?.heapTotalMB ?? null,
     rssSlope,
     heapSlope,
     fittedFrom: from,
@@ -71,6 +76,8 @@ export interface SoakSummary {
   readonly faults: FaultResult[];
   readonly lastClientError: string | null;
   readonly lastUnstamped: string | null;
+  /** Warnings and errors each instance logged, by message; and where the whole log is. */
+  readonly serverLog: { instance: string; file: string; logged: Record<string, number> }[];
 }
 
 const f1 = (v: number | null) => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(1));
@@ -91,9 +98,9 @@ export function renderSummary(s: SoakSummary): string {
     '',
     '## Memory per instance (from its /metrics; "after GC" samples follow a forced full GC)',
     '',
-    '| instance | RSS idle, before clients | RSS at start (clients connected) | RSS after warm-up (after GC) | RSS at end (after GC) | heap used after warm-up / end (after GC) | RSS slope after warm-up | heap slope | flat? |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...s.memory.map((m) => `| ${m.instance} | ${f1(m.idleRssMB)} MB | ${f1(m.startRssMB)} MB | ${f1(m.warmRssMB)} MB | ${f1(m.endRssMB)} MB | ${f1(m.warmHeapMB)} / ${f1(m.endHeapMB)} MB | ${f1(m.rssSlope)} MB/min | ${f1(m.heapSlope)} MB/min | ${m.flat ? 'yes' : 'NO'} (fitted from ${Math.round(m.fittedFrom)} s) |`),
+    '| instance | RSS idle, before clients | RSS at start (clients connected) | RSS after warm-up (after GC) | RSS at end (after GC) | heap used after warm-up / end (after GC) | heap total after warm-up / end | RSS slope after warm-up | heap-used slope | flat? |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...s.memory.map((m) => `| ${m.instance} | ${f1(m.idleRssMB)} MB | ${f1(m.startRssMB)} MB | ${f1(m.warmRssMB)} MB | ${f1(m.endRssMB)} MB | ${f1(m.warmHeapMB)} / ${f1(m.endHeapMB)} MB | ${f1(m.warmHeapTotalMB)} / ${f1(m.endHeapTotalMB)} MB | ${f1(m.rssSlope)} MB/min | ${f1(m.heapSlope)} MB/min | ${m.flat ? 'yes' : 'NO'} (fitted from ${Math.round(m.fittedFrom)} s) |`),
     '',
     'Flat means the fitted growth (slope × minutes after warm-up) stays below max(15 MB, 5% of the after-warm-up value), for RSS and for heap.',
     '',
@@ -124,6 +131,9 @@ export function renderSummary(s: SoakSummary): string {
     s.records.leftByStopped.length ? `Open rows of processes that were stopped gracefully (first 5): ${s.records.leftByStopped.map((r) => JSON.stringify(r)).join('; ')}` : 'Every process that was stopped gracefully closed all of its rows.',
     '',
   ];
+  lines.push('## What the instances logged (warnings and errors, LOG_LEVEL=warn)', '');
+  for (const l of s.serverLog) lines.push(`- ${l.instance}: ${Object.keys(l.logged).length ? Object.entries(l.logged).sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) => `${v} × ${k}`).join('; ') : 'nothing'}`);
+  lines.push('');
   if (s.faults.length) {
     lines.push('## Faults', '', '| at | fault | what happened | healed after | writes failed meanwhile |', '| --- | --- | --- | --- | --- |');
     for (const fault of s.faults) lines.push(`| ${fault.at.toFixed(0)} s | ${fault.name} | ${fault.detail} | ${fault.healedAfter === null ? 'not within 120 s' : `${fault.healedAfter.toFixed(1)} s`} | ${fault.writesFailed} |`);

@@ -153,8 +153,16 @@ async function main(): Promise<void> {
     const socketsOpen = Object.fromEntries(instances.map((i) => [i.name, samples.filter((s) => s.instance === i.name).at(-1)?.sockets ?? 0]));
     const withClients = await db.openRecords();
     await pool.close();
-    await sleep(3000);
-    const afterClientsLeft = await db.openRecords();
+    // Closing thousands of records takes the instances a moment: wait until the count stops falling (≤ 30 s).
+    let afterClientsLeft = await db.openRecords();
+    for (let k = 0; k < 15; k++) {
+      await sleep(2000);
+      const again = await db.openRecords();
+      const total = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+      const stable = total(again) === total(afterClientsLeft);
+      afterClientsLeft = again;
+      if (stable) break;
+    }
     const cpu = instances.map((i) => ({ instance: i.name, cpuSeconds: samples.filter((s) => s.instance === i.name).at(-1)?.cpuSeconds ?? 0 }));
     await Promise.all(instances.map((i) => i.stop()));
     const afterStop = await db.openRecords();
@@ -183,6 +191,7 @@ async function main(): Promise<void> {
       faults,
       lastClientError: status.lastError,
       lastUnstamped: status.lastUnstamped,
+      serverLog: instances.map((i) => ({ instance: i.name, file: i.logFile, logged: i.logged })),
     };
     mkdirSync(options.out, { recursive: true });
     const markdown = renderSummary(summary);
