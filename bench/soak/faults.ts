@@ -1,7 +1,7 @@
 /**
  * `--faults`: chaos on a schedule while the soak runs: one instance SIGKILLed (and started again), our own
  * Redis killed and restarted, the database's backends terminated. Each fault's heal time runs from the fault
- * until every instance answers /ready 200, every client is subscribed again, a write after the fault was
+ * until every instance answers /ready 200, every client is subscribed again, a write sent after the fault was
  * accepted and clients on every instance received an event after the fault.
  */
 import { sleep } from '../lib/proc.js';
@@ -48,7 +48,7 @@ async function healTime(ctx: FaultContext, since: number): Promise<number | null
   while (Date.now() < deadline) {
     const readies = await Promise.all(ctx.instances.map(ready));
     const status = await ctx.pool.status();
-    if (readies.every(Boolean) && status.live === status.clients && ctx.writer.lastAcceptedAt > since && status.lastReceivedAt.every((at) => at > since)) {
+    if (readies.every(Boolean) && status.live === status.clients && ctx.writer.lastAcceptedSentAt > since && status.lastReceivedAt.every((at) => at > since)) {
       return (Date.now() - since) / 1000;
     }
     await sleep(250);

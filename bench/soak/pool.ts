@@ -129,6 +129,8 @@ export class SoakPool {
       stale: sum((r) => r.stale),
       clientsMissing: sum((r) => r.clientsMissing),
       worstMissing: Math.max(0, ...all.map((r) => r.worstMissing)),
+      missingPerClient: (all[0]?.missingPerClient ?? []).map((_, i) => all.reduce((s, r) => s + (r.missingPerClient[i] ?? 0), 0)),
+      perClient: all.flatMap((r) => r.perClient).sort((a, b) => a[0] - b[0]),
       byKind,
       histogram,
       histograms,

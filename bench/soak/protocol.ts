@@ -74,6 +74,10 @@ export interface SubscriberReport {
   /** Clients with at least one missing event, and the worst one's count. */
   readonly clientsMissing: number;
   readonly worstMissing: number;
+  /** How many clients missed 0, 1, 2, ... events (index = missing count, last bucket = that many or more). */
+  readonly missingPerClient: number[];
+  /** Per client: [index, expected, received (distinct, matched), missing, duplicates]. */
+  readonly perClient: [number, number, number, number, number][];
   /** Per subscription kind: expected / missing / duplicates. */
   readonly byKind: Record<string, { clients: number; expected: number; missing: number; duplicates: number }>;
   /** Write → receive latency per subscription kind, hdr-histogram-js compressed base64 (µs). */

@@ -117,6 +117,8 @@ export function renderSummary(s: SoakSummary): string {
     '',
     `Expected = every accepted write on a client's topic sent after that client's first event arrived (its subscription was live), whatever happened to its socket afterwards. Received (distinct): ${e.received}; clients missing at least one: ${e.clientsMissing} (worst ${e.worstMissing}); received but matching no accepted write: ${e.unmatched}; post updates showing another write's content: ${e.stale}.`,
     '',
+    `Clients by events missed: ${e.missingPerClient.map((n, i) => (n ? `${i === e.missingPerClient.length - 1 ? `${i}+` : i}: ${n}` : null)).filter(Boolean).join(', ')}. Per client (written for it vs received) in the JSON: \`events.perClient\` = [client, expected, received, missing, duplicates].`,
+    '',
     '## Churn and errors (client side)',
     '',
     kv(s.clientCounters),
@@ -137,7 +139,7 @@ export function renderSummary(s: SoakSummary): string {
   if (s.faults.length) {
     lines.push('## Faults', '', '| at | fault | what happened | healed after | writes failed meanwhile |', '| --- | --- | --- | --- | --- |');
     for (const fault of s.faults) lines.push(`| ${fault.at.toFixed(0)} s | ${fault.name} | ${fault.detail} | ${fault.healedAfter === null ? 'not within 120 s' : `${fault.healedAfter.toFixed(1)} s`} | ${fault.writesFailed} |`);
-    lines.push('', 'Healed = every instance answers /ready 200, every client is subscribed again, a write after the fault was accepted, and clients on every instance received an event after the fault.', '');
+    lines.push('', 'Healed = every instance answers /ready 200, every client is subscribed again, a write sent after the fault was accepted, and clients on every instance received an event after the fault.', '');
   }
   return lines.join('\n');
 }

@@ -261,6 +261,8 @@ function report(written: Record<string, Written[]>): SubscriberReport {
   let unmatched = 0;
   let clientsMissing = 0;
   let worstMissing = 0;
+  const missingPerClient: number[] = Array.from({ length: 21 }, () => 0);
+  const perClient: SubscriberReport['perClient'] = [];
   for (const client of clients) {
     const writes = written[topicKey(client.spec.kind, client.spec.postId)] ?? [];
     const since = client.firstAt || client.startedAt;
@@ -273,6 +275,8 @@ function report(written: Record<string, Written[]>): SubscriberReport {
       want += 1;
       if (!client.received.has(w.seq)) lost += 1;
     }
+    missingPerClient[Math.min(lost, 20)]! += 1;
+    perClient.push([client.spec.index, want, want - lost, lost, client.duplicates]);
     for (const seq of client.received.keys()) if (!seqs.has(seq)) unmatched += 1;
     const kind = (byKind[client.spec.kind] ??= { clients: 0, expected: 0, missing: 0, duplicates: 0 });
     kind.clients += 1;
@@ -287,7 +291,7 @@ function report(written: Record<string, Written[]>): SubscriberReport {
     worstMissing = Math.max(worstMissing, lost);
   }
   const stale = clients.reduce((s, c) => s + c.stale, 0);
-  return { clients: clients.length, stale, expected, received: got, missing, duplicates, unmatched, clientsMissing, worstMissing, byKind, histograms: Object.fromEntries(Object.entries(histograms).map(([k, h]) => [k, hdr.encodeIntoCompressedBase64(h)])) };
+  return { clients: clients.length, stale, missingPerClient, perClient, expected, received: got, missing, duplicates, unmatched, clientsMissing, worstMissing, byKind, histograms: Object.fromEntries(Object.entries(histograms).map(([k, h]) => [k, hdr.encodeIntoCompressedBase64(h)])) };
 }
 
 async function handle(command: Command): Promise<unknown> {

@@ -21,8 +21,8 @@ export class Writer {
   readonly accepted: Record<WriteKind, number> = { updatePost: 0, addComment: 0, sendSystemNotification: 0 };
   readonly failed: Record<string, number> = {};
   lastError: string | null = null;
-  /** ms timestamp of the last accepted write. */
-  lastAcceptedAt = 0;
+  /** Send time (ms) of the latest write that was accepted. */
+  lastAcceptedSentAt = 0;
   skippedBusy = 0;
   private seq = 0;
   private readonly busy = new Set<string>();
@@ -84,7 +84,7 @@ export class Writer {
         }
         (this.written[topic] ??= []).push({ seq, sentAt });
         this.accepted[kind] += 1;
-        this.lastAcceptedAt = Date.now();
+        this.lastAcceptedSentAt = Math.max(this.lastAcceptedSentAt, sentAt);
       })
       .catch((error: unknown) => {
         this.failed[`${kind}:network`] = (this.failed[`${kind}:network`] ?? 0) + 1;
