@@ -26,6 +26,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const options = parseOptions(fileURLToPath(new URL('../results/', import.meta.url)));
 const log = (line: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 const name = options.faults ? 'soak-faults' : 'soak';
+/** What an interrupted run must still undo: our redis-server and the soak database. */
+let undo: (() => Promise<void>) | null = null;
 
 async function resumeSupported(api: Api): Promise<boolean> {
   const data = await api.ok<{ __type: { fields: { name: string; args: { name: string }[] }[] } }>(INTROSPECT_AFTER, {});
@@ -61,6 +63,10 @@ async function main(): Promise<void> {
   const durationS = options.minutes * 60;
   const db = await createDatabase();
   const redis = await OwnRedis.start();
+  undo = async () => {
+    await redis.down().catch(() => undefined);
+    await db.drop().catch(() => undefined);
+  };
   const instances: Instance[] = [];
   const pool = new SoakPool();
   let book: TokenBook | null = null;
@@ -211,7 +217,11 @@ async function main(): Promise<void> {
 
 process.on('SIGINT', () => {
   killAll();
-  process.exit(130);
+  const exit = setTimeout(() => process.exit(130), 10_000);
+  void (undo?.() ?? Promise.resolve()).finally(() => {
+    clearTimeout(exit);
+    process.exit(130);
+  });
 });
 main().then(
   () => process.exit(0),

@@ -8,28 +8,9 @@
 import WebSocket from 'ws';
 import * as hdr from 'hdr-histogram-js';
 import { RENEW, subscriptionDocument } from './documents.js';
-import { parseStamp, tokenExpiry, topicKey, type Command, type ConnectCommand, type ConnectResult, type Reply, type SoakClientSpec, type SubscriberReport, type WorkerStatus, type Written } from './protocol.js';
+import { accountFor, type Client } from './accounting.js';
+import { parseStamp, tokenExpiry, type Command, type ConnectCommand, type ConnectResult, type Reply, type WorkerStatus } from './protocol.js';
 
-interface Client {
-  readonly spec: SoakClientSpec;
-  ws: WebSocket | null;
-  /** Instance index the current socket went to. */
-  at: number;
-  subId: number;
-  live: boolean;
-  lastEventId: string | null;
-  startedAt: number;
-  firstAt: number;
-  /** seq → hash of the eventId that carried it. */
-  readonly received: Map<number, number>;
-  duplicates: number;
-  stale: number;
-  exp: number;
-  /** Consecutive attempts that never reached connection_ack (picks the next instance). */
-  failures: number;
-  renewTimer: NodeJS.Timeout | null;
-  dropping: boolean;
-}
 
 const EVENT_ID = /"eventId":"([^"]+)"/;
 const MESSAGE_ID = /"id":"([^"]+)"/;
@@ -252,48 +233,6 @@ function status(): WorkerStatus {
   return { clients: clients.length, live: clients.filter((c) => c.live).length, received, lastReceivedAt, counters: { ...counters }, lastError, lastUnstamped };
 }
 
-function report(written: Record<string, Written[]>): SubscriberReport {
-  const byKind: SubscriberReport['byKind'] = {};
-  let expected = 0;
-  let got = 0;
-  let missing = 0;
-  let duplicates = 0;
-  let unmatched = 0;
-  let clientsMissing = 0;
-  let worstMissing = 0;
-  const missingPerClient: number[] = Array.from({ length: 21 }, () => 0);
-  const perClient: SubscriberReport['perClient'] = [];
-  for (const client of clients) {
-    const writes = written[topicKey(client.spec.kind, client.spec.postId)] ?? [];
-    const since = client.firstAt || client.startedAt;
-    const seqs = new Set<number>();
-    let want = 0;
-    let lost = 0;
-    for (const w of writes) {
-      seqs.add(w.seq);
-      if (w.sentAt < since) continue;
-      want += 1;
-      if (!client.received.has(w.seq)) lost += 1;
-    }
-    missingPerClient[Math.min(lost, 20)]! += 1;
-    perClient.push([client.spec.index, want, want - lost, lost, client.duplicates]);
-    for (const seq of client.received.keys()) if (!seqs.has(seq)) unmatched += 1;
-    const kind = (byKind[client.spec.kind] ??= { clients: 0, expected: 0, missing: 0, duplicates: 0 });
-    kind.clients += 1;
-    kind.expected += want;
-    kind.missing += lost;
-    kind.duplicates += client.duplicates;
-    expected += want;
-    got += client.received.size;
-    missing += lost;
-    duplicates += client.duplicates;
-    if (lost > 0) clientsMissing += 1;
-    worstMissing = Math.max(worstMissing, lost);
-  }
-  const stale = clients.reduce((s, c) => s + c.stale, 0);
-  return { clients: clients.length, stale, missingPerClient, perClient, expected, received: got, missing, duplicates, unmatched, clientsMissing, worstMissing, byKind, histograms: Object.fromEntries(Object.entries(histograms).map(([k, h]) => [k, hdr.encodeIntoCompressedBase64(h)])) };
-}
-
 async function handle(command: Command): Promise<unknown> {
   switch (command.cmd) {
     case 'connect':
@@ -307,7 +246,7 @@ async function handle(command: Command): Promise<unknown> {
     case 'status':
       return status();
     case 'report':
-      return report(command.written);
+      return { ...accountFor(clients, command.written), histograms: Object.fromEntries(Object.entries(histograms).map(([k, h]) => [k, hdr.encodeIntoCompressedBase64(h)])) };
     case 'close':
       stopped = true;
       churn(0, 0);
