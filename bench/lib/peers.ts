@@ -77,7 +77,7 @@ const built = new Set<string>();
  * external), the way `npm start` runs Herald, never through tsx: tsx's keepNames would add a
  * `__name()` call and ~250 bytes to every named closure of whichever peer it compiles.
  */
-function compiledPeer(kind: PeerKind): string {
+export function compiledPeer(kind: PeerKind): string {
   const outfile = `${BUILD_DIR}${kind === 'herald-redis' || kind === 'herald-legacy' ? 'herald' : kind}.mjs`;
   if (!built.has(outfile)) {
     buildSync({ entryPoints: [PEER_DIR + FILES[kind]], outfile, bundle: true, packages: 'external', format: 'esm', platform: 'node', target: 'node20', sourcemap: 'linked', logLevel: 'warning' });
