@@ -6,7 +6,7 @@ import { createLogger, type Logger } from './shared/logger.js';
 import { EventScopedLoader } from './shared/event-scoped-loader.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './data/embedded.js';
 import { applyMigrations } from './data/migrate.js';
-import { createPrismaClient, type PrismaClient } from './data/db.js';
+import { createPrismaClient, createSqlConnection, type DatabaseTarget, type PrismaClient } from './data/db.js';
 import { PostAuthors } from './data/post-authors.js';
 import { EventLog, keepEventLogFor } from './data/event-log.js';
 import { publishPostEvents } from './data/extensions/publish-post-events.js';
@@ -55,8 +55,10 @@ export interface AppRuntime {
   readonly server: Server;
   readonly ws: WebSocketTransport;
   readonly databaseUrl: string;
+  /** The durable events (retention, tests). */
+  readonly eventLog: EventLog;
   /** Stops reading the event log and pruning it. */
-  readonly stopFeed: () => void;
+  readonly stopFeed: () => Promise<void>;
 }
 
 export interface BuildOptions {
@@ -93,9 +95,11 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
     if (embedded) await embedded.closeSocket();
 
     const metrics = new HeraldMetrics({ instance: config.instanceId });
-    const baseDb = createPrismaClient(embedded ? { kind: 'embedded', pglite: embedded.pglite } : { kind: 'postgresql', url: databaseUrl, poolSize: 10 });
+    const target: DatabaseTarget = embedded ? { kind: 'embedded', pglite: embedded.pglite } : { kind: 'postgresql', url: databaseUrl, poolSize: 10 };
+    const baseDb = createPrismaClient(target);
     // Durable events (posts, comments, notifications) reach subscribers from the event log, in commit order.
-    const eventLog = new EventLog(baseDb);
+    const sql = createSqlConnection(target, (error) => logger.warn({ err: error }, 'event log connection lost'));
+    const eventLog = new EventLog(sql.query);
     const feed = new DurableFeed(eventLog, logger, config.eventLog.pollIntervalMs);
     const { pubsub, stateRedis } = openPubSub(config, logger, metrics, feed);
     // Post writes hand their written row to local subscribers.
@@ -176,7 +180,11 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
       });
     });
     const bound = (server.address() as AddressInfo).port;
-    runtime = { db, pubsub, services, yoga, server, ws, databaseUrl, stopFeed: () => (stopRetention(), feed.stop()) };
+    runtime = { db, pubsub, services, yoga, server, ws, databaseUrl, eventLog, stopFeed: async () => {
+        stopRetention();
+        feed.stop();
+        await sql.close();
+      } };
     logger.info({ port: bound, ms: Date.now() - startedAt, pubsub: pubsub.kind, database: embedded ? 'embedded' : 'postgresql' }, `Herald listening on http://localhost:${bound}/graphql`);
     return bound;
   }
@@ -191,7 +199,7 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
       await new Promise<void>((resolve) => current.server.close(() => resolve()));
       await current.yoga.dispose();
       await current.services.stop();
-      current.stopFeed();
+      await current.stopFeed();
       await current.pubsub.close();
       await current.db.$disconnect();
     }

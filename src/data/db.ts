@@ -1,7 +1,9 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.js';
+import type { SqlQuery } from './event-log.js';
 
 export type { PrismaClient };
 
@@ -20,4 +22,21 @@ export function createPrismaClient(target: DatabaseTarget): PrismaClient {
     idleTimeoutMillis: 30_000,
   });
   return new PrismaClient({ adapter });
+}
+
+/** Plain SQL on the same database, for the few hot statements Prisma would make costly (the event log). */
+export interface SqlConnection {
+  readonly query: SqlQuery;
+  close(): Promise<void>;
+}
+
+export function createSqlConnection(target: DatabaseTarget, onError: (error: Error) => void): SqlConnection {
+  if (target.kind === 'embedded') {
+    const { pglite } = target;
+    return { query: async (text, values) => (await pglite.query<Record<string, unknown>>(text, [...values])).rows, close: async () => undefined };
+  }
+  const pool = new pg.Pool({ connectionString: target.url, max: 2, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+  // An idle client dropped by the server (a database restart) must not end the process; the next query reconnects.
+  pool.on('error', onError);
+  return { query: async (text, values) => (await pool.query(text, [...values])).rows as Record<string, unknown>[], close: () => pool.end() };
 }

@@ -6,7 +6,8 @@ export interface LoggedEvent {
   readonly position: bigint;
   readonly channel: string;
   readonly payload: Readonly<Record<string, unknown>>;
-  readonly createdAt: Date;
+  /** ISO-8601, UTC: the event's `timestamp`. */
+  readonly createdAt: string;
 }
 
 /** The event log as the feed reads it (data/event-log.ts implements it over the database). */
@@ -237,7 +238,7 @@ export class DurableFeed {
   private eventOf(row: LoggedEvent): object {
     const known = this.recent.get(row.position);
     if (known) return known;
-    const event = { ...row.payload, eventId: durableEventId(row.position, this.epoch), timestamp: row.createdAt.toISOString() };
+    const event = { ...row.payload, eventId: durableEventId(row.position, this.epoch), timestamp: row.createdAt };
     this.recent.set(row.position, event);
     if (this.recent.size > RECENT_EVENTS) this.recent.delete(this.recent.keys().next().value as bigint);
     return event;

@@ -11,7 +11,6 @@ import { SseStream } from '../helpers/sse.js';
 import { eventually } from '../helpers/connections.js';
 import { startHeraldProcesses, type HeraldProcess } from '../helpers/processes.js';
 import { waitForChannelSubscribers } from '../helpers/redis-channels.js';
-import { EventLog } from '../../src/data/event-log.js';
 import { topics } from '../../src/realtime/topics.js';
 import { subscribeResumable } from '../../examples/lib/resumable.js';
 
@@ -216,7 +215,7 @@ describe.runIf(backendAvailable())('resuming a subscription after its last event
     expect(await failureOf(String(event.postUpdated.eventId).replace(/-.*$/, '-00000000'))).toEqual({ code: 'RESUME_UNAVAILABLE', reason: 'UNKNOWN_CURSOR' });
 
     // Retention deletes everything up to now: the cursor is older than the replay window.
-    expect(await new EventLog(app.app.runtime.db).prune(0)).toBeGreaterThan(0);
+    expect(await app.app.runtime.eventLog.prune(0)).toBeGreaterThan(0);
     expect(await failureOf(event.postUpdated.eventId)).toEqual({ code: 'RESUME_UNAVAILABLE', reason: 'CURSOR_EXPIRED' });
   });
 });
