@@ -38,7 +38,7 @@ export class ConnectionRecords {
     private readonly logger: Logger,
   ) {
     this.inserts = new WriteBatcher((rows) => this.insertMany(rows));
-    this.finals = new WriteBatcher((rows) => this.finaliseMany(rows));
+    this.finals = new WriteBatcher((rows) => retryDeadlocks(() => this.finaliseMany(rows)));
   }
 
   async opened(connection: OpenedConnection): Promise<void> {
@@ -83,10 +83,12 @@ export class ConnectionRecords {
   async markSeen(connectionIds: readonly string[], at: number): Promise<void> {
     if (connectionIds.length === 0) return;
     await this.track(
-      this.db.webSocketConnection.updateMany({
-        where: { id: { in: [...connectionIds] }, closedAt: null },
-        data: { lastSeenAt: new Date(at) },
-      }),
+      retryDeadlocks(() =>
+        this.db.webSocketConnection.updateMany({
+          where: { id: { in: [...connectionIds] }, closedAt: null },
+          data: { lastSeenAt: new Date(at) },
+        }),
+      ),
     );
   }
 
@@ -107,4 +109,29 @@ export class ConnectionRecords {
       this.pending.delete(promise);
     }
   }
+}
+
+const DEADLOCK_ATTEMPTS = 3;
+
+/**
+ * Runs a multi-row write again when PostgreSQL aborted it as a deadlock victim (40P01): a heartbeat's
+ * `markSeen`, a batch of closes and cleanup's finalising can lock the same rows in different orders, and
+ * the victim's rows would otherwise stay open (found by `npm run soak`).
+ */
+async function retryDeadlocks<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt >= DEADLOCK_ATTEMPTS || !isDeadlock(error)) throw error;
+    }
+  }
+}
+
+function isDeadlock(error: unknown): boolean {
+  for (let current = error as { code?: unknown; cause?: unknown; message?: unknown } | undefined, depth = 0; current && depth < 5; depth++) {
+    if (current.code === '40P01' || (typeof current.message === 'string' && current.message.includes('deadlock detected'))) return true;
+    current = current.cause as typeof current;
+  }
+  return false;
 }
