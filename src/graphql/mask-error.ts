@@ -20,6 +20,8 @@ interface ErrorLike {
   readonly code?: unknown;
   readonly cause?: unknown;
   readonly originalError?: unknown;
+  readonly originalCode?: unknown;
+  readonly meta?: { readonly driverAdapterError?: unknown };
   readonly extensions?: Record<string, unknown>;
   readonly nodes?: GraphQLError['nodes'];
   readonly path?: GraphQLError['path'];
@@ -39,8 +41,10 @@ function isDatabaseUnavailable(error: unknown): boolean {
   for (let depth = 0; current && depth < 6; depth++) {
     if (current.name === 'PrismaClientInitializationError') return true;
     if (typeof current.code === 'string' && UNAVAILABLE_CODES.has(current.code)) return true;
+    // A driver adapter's error (Prisma P2039 "Database error") keeps PostgreSQL's code as `originalCode`.
+    if (typeof current.originalCode === 'string' && UNAVAILABLE_CODES.has(current.originalCode)) return true;
     if (typeof current.message === 'string' && UNAVAILABLE_MESSAGE.test(current.message)) return true;
-    current = asErrorLike(current.cause ?? current.originalError);
+    current = asErrorLike(current.cause ?? current.originalError ?? current.meta?.driverAdapterError);
   }
   return false;
 }

@@ -145,3 +145,12 @@ describe('development error detail', () => {
     expect((maskError(prisma, 'Unexpected error.', false) as GraphQLError).extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
   });
 });
+
+describe('a database connection lost under a driver adapter', () => {
+  it('is SERVICE_UNAVAILABLE (retry later), not INTERNAL_SERVER_ERROR, when Prisma wraps it as P2039', () => {
+    // What @prisma/adapter-pg reports when pg_terminate_backend ends the connection mid-query.
+    const adapterError = Object.assign(new Error('terminating connection due to administrator command'), { cause: { originalCode: '57P01', kind: 'postgres' } });
+    const prisma = Object.assign(new Error('Database error. Code: `57P01`.'), { name: 'PrismaClientKnownRequestError', code: 'P2039', meta: { driverAdapterError: adapterError } });
+    expect((maskError(prisma, 'Unexpected error.', false) as GraphQLError).extensions?.code).toBe('SERVICE_UNAVAILABLE');
+  });
+});
