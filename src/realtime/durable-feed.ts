@@ -109,12 +109,6 @@ export class DurableFeed {
     });
   }
 
-  /** Resolves once the tail has read everything appended before this call (tests, shutdown). */
-  async settled(): Promise<void> {
-    this.poke();
-    while (this.running) await this.running;
-  }
-
   /**
    * Listens on `channels`. Without `resume`, every event appended from now on is handed over;
    * with it, first every event after the cursor (ResumeError when the cursor cannot be honoured).

@@ -90,11 +90,6 @@ export class PubSub {
     this.observer.published?.(topic.key);
   }
 
-  /** Resolves once every durable event appended before the call has been handed to local subscribers. */
-  async settled(): Promise<void> {
-    await this.feed?.settled();
-  }
-
   get kind(): PubSubEngine['kind'] {
     return this.engine.kind;
   }
