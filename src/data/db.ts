@@ -35,7 +35,8 @@ export function createSqlConnection(target: DatabaseTarget, onError: (error: Err
     const { pglite } = target;
     return { query: async (text, values) => (await pglite.query<Record<string, unknown>>(text, [...values])).rows, close: async () => undefined };
   }
-  const pool = new pg.Pool({ connectionString: target.url, max: 2, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+  // As many connections as Prisma's pool: every resuming subscription validates and replays through it.
+  const pool = new pg.Pool({ connectionString: target.url, max: target.poolSize, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
   // An idle client dropped by the server (a database restart) must not end the process; the next query reconnects.
   pool.on('error', onError);
   return { query: async (text, values) => (await pool.query(text, [...values])).rows as Record<string, unknown>[], close: () => pool.end() };

@@ -6,7 +6,9 @@ import type { PrismaClient } from '../../src/data/db.js';
 describe('connection records', () => {
   it('writes a batch again when PostgreSQL picked it as a deadlock victim, so no record stays open', async () => {
     const deadlock = Object.assign(new Error('deadlock detected'), { code: '40P01' });
-    const updateMany = vi.fn().mockRejectedValueOnce(deadlock).mockResolvedValue({ count: 2 });
+    // What Prisma throws for the same abort (seen in the soak): P2034, no PostgreSQL code.
+    const prismaDeadlock = Object.assign(new Error('Transaction failed due to a write conflict or a deadlock. Please retry your transaction'), { code: 'P2034' });
+    const updateMany = vi.fn().mockRejectedValueOnce(prismaDeadlock).mockResolvedValue({ count: 2 });
     const executeRaw = vi.fn().mockRejectedValueOnce({ cause: deadlock }).mockResolvedValue(1);
     const db = { webSocketConnection: { updateMany }, $executeRaw: executeRaw } as unknown as PrismaClient;
     const logger = pino({ level: 'silent' });

@@ -130,7 +130,8 @@ async function retryDeadlocks<T>(write: () => Promise<T>): Promise<T> {
 
 function isDeadlock(error: unknown): boolean {
   for (let current = error as { code?: unknown; cause?: unknown; message?: unknown } | undefined, depth = 0; current && depth < 5; depth++) {
-    if (current.code === '40P01' || (typeof current.message === 'string' && current.message.includes('deadlock detected'))) return true;
+    // PostgreSQL's code, or Prisma's for the same abort (P2034: "a write conflict or a deadlock").
+    if (current.code === '40P01' || current.code === 'P2034' || (typeof current.message === 'string' && /deadlock/i.test(current.message))) return true;
     current = current.cause as typeof current;
   }
   return false;
