@@ -46,6 +46,20 @@ function subscribe(client: Client, ws: WebSocket): void {
   ws.send(JSON.stringify({ id: `s${client.subId}`, type: 'subscribe', payload: { query: documents[client.spec.kind], variables } }));
 }
 
+function resubscribeLater(client: Client): void {
+  const ws = client.ws;
+  if (!ws || ws.readyState !== WebSocket.OPEN) return;
+  count('resumeRetried');
+  ws.send(JSON.stringify({ id: `s${client.subId}`, type: 'complete' }));
+  // A new id right away, so the completed subscription's late events are ignored; the subscribe follows.
+  client.subId += 1;
+  setTimeout(() => {
+    if (client.ws !== ws || ws.readyState !== WebSocket.OPEN) return;
+    client.subId -= 1;
+    subscribe(client, ws);
+  }, 500);
+}
+
 function onEvent(client: Client, text: string): void {
   received += 1;
   const now = Date.now();
@@ -55,7 +69,11 @@ function onEvent(client: Client, text: string): void {
   const stamp = parseStamp(text);
   if (!stamp) {
     lastUnstamped = text.slice(0, 300);
-    return void count('unstampedEvents');
+    count('unstampedEvents');
+    // An event the server could not load for a moment: as subscribeResumable does, subscribe again from the
+    // cursor (the failed event is replayed) instead of moving past it.
+    if (spec!.resume && text.includes('"SERVICE_UNAVAILABLE"')) resubscribeLater(client);
+    return;
   }
   if (!client.firstAt) client.firstAt = now;
   (histograms[client.spec.kind] ??= newHistogram()).recordValue(Math.max(1, Math.round((now - stamp.sentAt) * 1000)));
@@ -116,10 +134,13 @@ function onMessage(client: Client, ws: WebSocket, text: string, settle: (ok: boo
     const code = (message.payload as { extensions?: { code?: string } }[] | undefined)?.[0]?.extensions?.code ?? 'unknown';
     count(`subscriptionError:${code}`);
     lastError = text.slice(0, 300);
-    // A cursor the server refuses: count it and start over without one (the gap is then the client's to refetch).
+    // A cursor the server refuses (RESUME_UNAVAILABLE): count it and start over without one (the gap is then the
+    // client's to refetch). Anything else (SERVICE_UNAVAILABLE under load): subscribe again with the same cursor.
     if (spec!.resume && client.lastEventId) {
-      count('resumeRefused');
-      client.lastEventId = null;
+      if (code === 'RESUME_UNAVAILABLE') {
+        count('resumeRefused');
+        client.lastEventId = null;
+      } else count('resumeRetried');
     }
     setTimeout(() => client.ws === ws && ws.readyState === WebSocket.OPEN && subscribe(client, ws), 1000);
     return;

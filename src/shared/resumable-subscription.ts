@@ -6,7 +6,8 @@
  * over stored events: `notifications`, `commentAdded`, `commentApproved`, `postUpdated`.
  *
  * If the server cannot replay (`RESUME_UNAVAILABLE`: the cursor is older than its replay window), the
- * sink's `error` gets that error: refetch what the screen shows, then subscribe again without `after`.
+ * sink's `error` gets that error: refetch what the screen shows, then subscribe again without `after`. A moment
+ * of `SERVICE_UNAVAILABLE` is retried from the same cursor.
  *
  * The same function serves Apollo Client and urql (README "Resuming"):
  *   Apollo: `new ApolloLink((operation) => new Observable((observer) =>
@@ -33,7 +34,12 @@ export interface ResultObserver<TResult> {
   complete(): void;
 }
 
-/** Subscribes, keeping the payload's cursor variable at the last received `eventId`. Returns the unsubscribe. */
+/**
+ * Subscribes, keeping the payload's cursor variable at the last received `eventId`. Returns the unsubscribe.
+ * A subscription the server could not serve for a moment (`SERVICE_UNAVAILABLE`: its database away, at start or
+ * for one event) is subscribed again after a short wait (0.5 s, doubling to 30 s) from the same cursor, so the
+ * event that failed is replayed instead of lost; other errors reach `sink.error`.
+ */
 export function subscribeResumable<TResult = FormattedExecutionResult<Record<string, unknown>, unknown>>(
   client: Client,
   payload: SubscribePayload,
@@ -45,19 +51,62 @@ export function subscribeResumable<TResult = FormattedExecutionResult<Record<str
   // Our own copy: graphql-ws re-sends this object on every reconnect, so what we write here is what it sends.
   const variables: Record<string, unknown> = { ...(payload.variables ?? {}) };
   const resumable: SubscribePayload = { ...payload, variables };
-  return client.subscribe<Record<string, unknown>>(resumable, {
-    next(result) {
-      const eventId = result.data ? eventIdOf(result.data) : null;
-      if (eventId) {
-        variables[cursorVariable] = eventId;
-        options.onCursor?.(eventId);
-      }
-      // The client library's own result type for the same JSON.
-      sink.next(result as unknown as TResult);
-    },
-    error: (error) => sink.error(error),
-    complete: () => sink.complete(),
-  });
+  let generation = 0;
+  let stopped = false;
+  let failures = 0;
+  let unsubscribe: (() => void) | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+
+  const again = () => {
+    if (stopped || timer) return;
+    generation++;
+    const previous = unsubscribe;
+    unsubscribe = null;
+    previous?.();
+    timer = setTimeout(() => {
+      timer = null;
+      start();
+    }, Math.min(30_000, 500 * 2 ** failures++));
+  };
+
+  function start(): void {
+    const mine = ++generation;
+    const current = () => mine === generation && !stopped;
+    unsubscribe = client.subscribe<Record<string, unknown>>(resumable, {
+      next(result) {
+        if (!current()) return;
+        if (!result.data && isUnavailable(result.errors)) return again();
+        failures = 0;
+        const eventId = result.data ? eventIdOf(result.data) : null;
+        if (eventId) {
+          variables[cursorVariable] = eventId;
+          options.onCursor?.(eventId);
+        }
+        // The client library's own result type for the same JSON.
+        sink.next(result as unknown as TResult);
+      },
+      error(error) {
+        if (!current()) return;
+        if (isUnavailable(error)) return again();
+        sink.error(error);
+      },
+      complete() {
+        if (current()) sink.complete();
+      },
+    });
+  }
+
+  start();
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    unsubscribe?.();
+  };
+}
+
+/** GraphQL errors (an array, as graphql-ws hands them) of which one is SERVICE_UNAVAILABLE. */
+function isUnavailable(errors: unknown): boolean {
+  return Array.isArray(errors) && errors.some((e) => (e as { extensions?: { code?: unknown } } | null)?.extensions?.code === 'SERVICE_UNAVAILABLE');
 }
 
 function rootEventId(data: Record<string, unknown>): string | null {
