@@ -46,20 +46,6 @@ function subscribe(client: Client, ws: WebSocket): void {
   ws.send(JSON.stringify({ id: `s${client.subId}`, type: 'subscribe', payload: { query: documents[client.spec.kind], variables } }));
 }
 
-function resubscribeLater(client: Client): void {
-  const ws = client.ws;
-  if (!ws || ws.readyState !== WebSocket.OPEN) return;
-  count('resumeRetried');
-  ws.send(JSON.stringify({ id: `s${client.subId}`, type: 'complete' }));
-  // A new id right away, so the completed subscription's late events are ignored; the subscribe follows.
-  client.subId += 1;
-  setTimeout(() => {
-    if (client.ws !== ws || ws.readyState !== WebSocket.OPEN) return;
-    client.subId -= 1;
-    subscribe(client, ws);
-  }, 500);
-}
-
 function onEvent(client: Client, text: string): void {
   received += 1;
   const now = Date.now();
@@ -70,9 +56,6 @@ function onEvent(client: Client, text: string): void {
   if (!stamp) {
     lastUnstamped = text.slice(0, 300);
     count('unstampedEvents');
-    // An event the server could not load for a moment: as subscribeResumable does, subscribe again from the
-    // cursor (the failed event is replayed) instead of moving past it.
-    if (spec!.resume && text.includes('"SERVICE_UNAVAILABLE"')) resubscribeLater(client);
     return;
   }
   if (!client.firstAt) client.firstAt = now;

@@ -66,7 +66,8 @@ export function subscribeResumable<TResult = FormattedExecutionResult<Record<str
     timer = setTimeout(() => {
       timer = null;
       start();
-    }, Math.min(30_000, 500 * 2 ** failures++));
+      // Jittered, so the subscribers of one database outage do not all come back in the same instant.
+    }, Math.min(30_000, 500 * 2 ** failures++) * (0.75 + Math.random() / 2));
   };
 
   function start(): void {

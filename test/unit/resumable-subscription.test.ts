@@ -32,11 +32,11 @@ describe('subscribeResumable', () => {
     // The event after it failed to load on the server: not handed on, the subscription starts again from e1.
     calls[0]!.sink.next({ errors: [{ message: 'The database is temporarily unavailable', extensions: { code: 'SERVICE_UNAVAILABLE' } }] } as never);
     expect(calls).toHaveLength(1);
-    vi.advanceTimersByTime(600);
+    vi.advanceTimersByTime(700);
     expect(calls).toHaveLength(2);
     expect(calls[1]!.variables.after).toBe('e1');
     calls[1]!.sink.error([{ message: 'x', extensions: { code: 'SERVICE_UNAVAILABLE' } }]);
-    vi.advanceTimersByTime(1100);
+    vi.advanceTimersByTime(1300);
     expect(calls[2]!.variables.after).toBe('e1');
     // A cursor the server cannot honour is the app's to handle.
     calls[2]!.sink.error([{ message: 'Cannot resume', extensions: { code: 'RESUME_UNAVAILABLE', reason: 'CURSOR_EXPIRED' } }]);
