@@ -7,11 +7,8 @@ import { CloseCode } from '../../shared/close-codes.js';
 import { clientAddress } from '../client-address.js';
 import { isOriginAllowed } from '../origin.js';
 import { startKeepAlive } from './keep-alive.js';
-import { guardSendBuffer } from './send-guard.js';
-import type { ProtocolAdapter, ProtocolSession, SocketChannel, UpgradeInfo } from './socket-channel.js';
-
-/** Below this many unsent bytes a frame counts as written at once; above it the writer waits for the flush. */
-const BACKPRESSURE_BYTES = 16 * 1024;
+import type { ProtocolAdapter, ProtocolSession, UpgradeInfo } from './socket-channel.js';
+import { WsChannel } from './ws-channel.js';
 
 export interface WebSocketServerOptions {
   readonly server: Server;
@@ -79,8 +76,6 @@ export function attachWebSockets(options: WebSocketServerOptions): WebSocketTran
   const debug = logger.isLevelEnabled('debug');
 
   function opened(ws: WebSocket, request: IncomingMessage, url: URL, routed: ProtocolAdapter | undefined): void {
-    // Send path only: a client that stops reading is closed with 4413 instead of growing our memory.
-    guardSendBuffer(ws, options.sendBufferBytes, logger);
     // A frame `ws` rejects (too big: 1009, malformed: 1002) is the client's fault, and `ws` has already
     // started the close with the right code; only a socket-level failure is worth more than a debug line.
     ws.on('error', (error: Error & { code?: string }) => {
@@ -97,7 +92,8 @@ export function attachWebSockets(options: WebSocketServerOptions): WebSocketTran
       userAgent: request.headers['user-agent'] ?? null,
       url,
     };
-    const session = adapter(channelOf(ws, upgrade));
+    // Every frame goes through the channel: a client that stops reading is closed with 4413 there.
+    const session = adapter(new WsChannel(ws, upgrade, options.sendBufferBytes, logger));
     sessions.set(ws, session);
     ws.on('message', (data) => {
       const text = String(data);
@@ -132,24 +128,6 @@ export function attachWebSockets(options: WebSocketServerOptions): WebSocketTran
       await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, 3000).unref())]);
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
-    },
-  };
-}
-
-/** Binds a SocketChannel to a `ws` socket: text frames, backpressure, close. */
-function channelOf(ws: WebSocket, upgrade: UpgradeInfo): SocketChannel {
-  return {
-    upgrade,
-    send(frame) {
-      if (ws.readyState !== ws.OPEN) return undefined;
-      if (ws.bufferedAmount < BACKPRESSURE_BYTES) {
-        ws.send(frame);
-        return undefined;
-      }
-      return new Promise<void>((resolve) => ws.send(frame, () => resolve()));
-    },
-    close(code, reason) {
-      ws.close(code, reason);
     },
   };
 }
