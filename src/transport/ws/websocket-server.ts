@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CloseCode as ProtocolCloseCode } from 'graphql-ws';
 import type { Logger } from 'pino';
 import { CloseCode } from '../../shared/close-codes.js';
@@ -75,13 +75,26 @@ export function attachWebSockets(options: WebSocketServerOptions): WebSocketTran
 
   const debug = logger.isLevelEnabled('debug');
 
+  // One set of socket listeners for every socket (`this` is the socket): no closures per connection.
+  // A frame `ws` rejects (too big: 1009, malformed: 1002) is the client's fault, and `ws` has already
+  // started the close with the right code; only a socket-level failure is worth more than a debug line.
+  function onError(this: WebSocket, error: Error & { code?: string }): void {
+    if (error.code?.startsWith('WS_ERR_')) logger.debug({ err: error }, 'websocket protocol error from client');
+    else logger.warn({ err: error }, 'websocket socket error');
+  }
+  function onMessage(this: WebSocket, data: RawData): void {
+    const text = String(data);
+    if (debug) logger.debug({ frame: redactFrame(text) }, 'ws <-');
+    sessions.get(this)?.received(text);
+  }
+  function onClose(this: WebSocket, code: number, reason: Buffer): void {
+    const session = sessions.get(this);
+    sessions.delete(this);
+    session?.closed(code, String(reason));
+  }
+
   function opened(ws: WebSocket, request: IncomingMessage, url: URL, routed: ProtocolAdapter | undefined): void {
-    // A frame `ws` rejects (too big: 1009, malformed: 1002) is the client's fault, and `ws` has already
-    // started the close with the right code; only a socket-level failure is worth more than a debug line.
-    ws.on('error', (error: Error & { code?: string }) => {
-      if (error.code?.startsWith('WS_ERR_')) logger.debug({ err: error }, 'websocket protocol error from client');
-      else logger.warn({ err: error }, 'websocket socket error');
-    });
+    ws.on('error', onError);
     const adapter = routed ?? options.protocols.get(ws.protocol);
     if (!adapter) {
       ws.close(ProtocolCloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
@@ -95,15 +108,8 @@ export function attachWebSockets(options: WebSocketServerOptions): WebSocketTran
     // Every frame goes through the channel: a client that stops reading is closed with 4413 there.
     const session = adapter(new WsChannel(ws, upgrade, options.sendBufferBytes, logger));
     sessions.set(ws, session);
-    ws.on('message', (data) => {
-      const text = String(data);
-      if (debug) logger.debug({ frame: redactFrame(text) }, 'ws <-');
-      session.received(text);
-    });
-    ws.on('close', (code, reason) => {
-      sessions.delete(ws);
-      session.closed(code, String(reason));
-    });
+    ws.on('message', onMessage);
+    ws.on('close', onClose);
   }
 
   const stopKeepAlive = startKeepAlive(wss, options.heartbeatIntervalMs, (socket) => sessions.get(socket)?.heard());
