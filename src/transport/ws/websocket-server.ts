@@ -7,8 +7,8 @@ import { CloseCode } from '../../shared/close-codes.js';
 import { clientAddress } from '../client-address.js';
 import { isOriginAllowed } from '../origin.js';
 import { startKeepAlive } from './keep-alive.js';
-import type { ProtocolAdapter, ProtocolSession, UpgradeInfo } from './socket-channel.js';
-import { WsChannel } from './ws-channel.js';
+import type { ProtocolAdapter, ProtocolSession } from './socket-channel.js';
+import { SocketUpgrade, WsChannel } from './ws-channel.js';
 
 export interface WebSocketServerOptions {
   readonly server: Server;
@@ -63,9 +63,9 @@ export function attachWebSockets(options: WebSocketServerOptions): WebSocketTran
       return rejectUpgrade(socket, 403, 'Forbidden');
     }
     // Emitted as `connection` (keep-alive attaches its pong handler there).
-    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request, url, routed));
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request, routed));
   };
-  wss.on('connection', (ws: WebSocket, request: IncomingMessage, url: URL, routed?: ProtocolAdapter) => opened(ws, request, url, routed));
+  wss.on('connection', (ws: WebSocket, request: IncomingMessage, routed?: ProtocolAdapter) => opened(ws, request, routed));
   options.server.on('upgrade', onUpgrade);
 
   wss.on('error', (error) => {
@@ -93,18 +93,14 @@ export function attachWebSockets(options: WebSocketServerOptions): WebSocketTran
     session?.closed(code, String(reason));
   }
 
-  function opened(ws: WebSocket, request: IncomingMessage, url: URL, routed: ProtocolAdapter | undefined): void {
+  function opened(ws: WebSocket, request: IncomingMessage, routed: ProtocolAdapter | undefined): void {
     ws.on('error', onError);
     const adapter = routed ?? options.protocols.get(ws.protocol);
     if (!adapter) {
       ws.close(ProtocolCloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
       return;
     }
-    const upgrade: UpgradeInfo = {
-      ip: clientAddress(request, options.trustedProxies),
-      userAgent: request.headers['user-agent'] ?? null,
-      url,
-    };
+    const upgrade = new SocketUpgrade(clientAddress(request, options.trustedProxies), request.headers['user-agent'] ?? null, request.url ?? '/');
     // Every frame goes through the channel: a client that stops reading is closed with 4413 there.
     const session = adapter(new WsChannel(ws, upgrade, options.sendBufferBytes, logger));
     sessions.set(ws, session);
