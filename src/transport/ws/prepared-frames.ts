@@ -6,8 +6,8 @@ import type { WebSocket } from 'ws';
  * `ws`'s Sender (the one file that knows ws's internals). A subscription's frames differ between its
  * subscribers only in the operation id, so the shared part (`"type":"next","payload":<json>}`) is encoded
  * once per result and the same bytes go to every socket; each socket gets a few bytes of its own: the
- * WebSocket frame header and `{"id":"<id>",`. Nothing is copied per socket, and the writes of one turn
- * leave in one syscall per socket (the socket stays corked until the turn ends).
+ * WebSocket frame header and `{"id":"<id>",`. Nothing is copied per socket, and the two parts leave in
+ * one corked write (one writev syscall per frame).
  */
 
 /** What this file reads of a `ws` WebSocket (ws 8; not in its public types). */
@@ -16,9 +16,6 @@ interface WsInternals {
   readonly _sender: { readonly _state: number; readonly _queue: readonly unknown[] };
   readonly _extensions: Readonly<Record<string, unknown>>;
 }
-
-/** Corked bytes past which a socket's turn is written at once rather than at the turn's end. */
-const FLUSH_BYTES = 16 * 1024;
 
 /** ws's Sender state when it holds nothing back (lib/sender.js `DEFAULT`). */
 const SENDER_IDLE = 0;
@@ -61,26 +58,10 @@ export function sendFrameParts(ws: WebSocket, head: string, shared: Buffer, done
     ws.send(Buffer.concat([Buffer.from(head), shared]), { binary: false }, done);
     return;
   }
-  corkForTurn(socket);
+  // One writev for the two parts, at once: with thousands of sockets per event, each frame must reach the
+  // kernel as it is written (the first subscribers read while the last are being written), not at the turn's end.
+  socket.cork();
   socket.write(frameHead(head, shared.length));
   socket.write(shared, done);
-  // Corked bytes count in bufferedAmount: hand a big turn to the kernel now, so a burst to a client that
-  // reads is never mistaken for a slow consumer (WS_SEND_BUFFER_BYTES) and memory is not held to the turn's end.
-  if (socket.writableCorked > 0 && socket.writableLength >= FLUSH_BYTES) socket.uncork();
-}
-
-/** Sockets corked during this turn, uncorked together when it ends (one writev each). */
-const corked: Socket[] = [];
-
-function uncorkAll(): void {
-  // A socket flushed early (FLUSH_BYTES) and corked again this turn is listed twice: uncork is then a no-op.
-  for (let i = 0; i < corked.length; i++) if (corked[i]!.writableCorked > 0) corked[i]!.uncork();
-  corked.length = 0;
-}
-
-function corkForTurn(socket: Socket): void {
-  // Corked already: by this turn's earlier frame (ws's own cork is taken and released within one call).
-  if (socket.writableCorked > 0) return;
-  socket.cork();
-  if (corked.push(socket) === 1) process.nextTick(uncorkAll);
+  socket.uncork();
 }
