@@ -57,8 +57,13 @@ class GraphQLTransportWsSession implements ProtocolSession {
     this.connection?.touch();
     let message: Message;
     try {
+      // Parsed without a reviver (one call per key would cost every message), then checked by graphql-ws.
+      const parsed: unknown = JSON.parse(data);
       // A subscribe by trusted-document id carries no `query`; graphql-ws's check wants one (an empty one here).
-      message = parseMessage(data, addEmptyQueryToIdPayload);
+      if (typeof parsed === 'object' && parsed !== null && 'payload' in parsed) {
+        (parsed as { payload: unknown }).payload = addEmptyQueryToIdPayload.call(parsed, 'payload', (parsed as { payload: unknown }).payload);
+      }
+      message = parseMessage(parsed);
     } catch {
       this.channel.close(ProtocolCloseCode.BadRequest, 'Invalid message received');
       return;
