@@ -10,6 +10,7 @@ import type { Connection, ConnectionOperation } from '../../modules/connections/
 import type { ConnectionRegistry } from '../../modules/connections/connection-registry.js';
 import type { OperationRefusal } from '../../modules/connections/operation-limits.js';
 import { CloseCode } from '../../shared/close-codes.js';
+import { StringPool } from '../../shared/string-pool.js';
 import type { Authenticate } from '../context-factory.js';
 import type { HeraldYoga } from '../http/yoga.js';
 import type { TrustedDocuments } from '../../graphql/trusted-documents.js';
@@ -67,6 +68,9 @@ const PUBLIC_ROOT_FIELDS: ReadonlySet<string> = new Set(['health', '__typename']
  * and a completed operation (or a closed connection) delivers nothing more.
  */
 export class OperationRunner implements Operations {
+  /** A subscription's context keeps its query text for its whole life: one copy per text, not per subscriber. */
+  private readonly queryTexts = new StringPool();
+
   constructor(private readonly deps: OperationRunnerDeps) {}
 
   start(connection: Connection, id: string, payload: OperationPayload, sink: OperationSink): 'duplicate' | undefined {
@@ -101,7 +105,7 @@ export class OperationRunner implements Operations {
     if (resolved instanceof GraphQLError) return fail([resolved]);
     const viewer = connection.viewer;
     const { schema, parse, validate, contextFactory, execute, subscribe } = this.deps.pipeline({
-      params: { query: resolved.query, variables: payload.variables, operationName: payload.operationName, extensions: payload.extensions },
+      params: { query: this.queryTexts.get(resolved.query), variables: payload.variables, operationName: payload.operationName, extensions: payload.extensions },
       herald: { viewer, origin: connection.origin, connection },
     });
     let document;
