@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--runs N] [--peers floor,apollo,mercurius,herald,herald-redis] [--scenarios 1,2,3,5] [--subscribers N]`
+ * `npm run bench [-- --quick] [--runs N] [--peers floor,floor-prepared,apollo,mercurius,herald,herald-redis] [--scenarios 1,2,3,5] [--subscribers N]`
  * (`herald-legacy`, Herald with legacy subscriptions-transport-ws clients, runs only when named in --peers)
  * Starts each peer as its own process (pinned to core 0 with its Redis), drives it from load worker
  * processes (core 1), and writes bench/results/latest.{md,svg,json}.
@@ -18,7 +18,7 @@ import { manyTopics } from './scenarios/many-topics.js';
 import { crossInstance } from './scenarios/cross-instance.js';
 import { FULL, QUICK } from './scenarios/sizes.js';
 
-const ALL_PEERS: PeerKind[] = ['floor', 'apollo', 'mercurius', 'herald', 'herald-redis'];
+const ALL_PEERS: PeerKind[] = ['floor', 'floor-prepared', 'apollo', 'mercurius', 'herald', 'herald-redis'];
 /** Peers that run only when asked for. */
 const EXTRA_PEERS: PeerKind[] = ['herald-legacy'];
 

@@ -4,6 +4,7 @@ import { metrics, valuesOf, type BenchResults } from './report.js';
 
 const COLORS: Record<PeerKind, string> = {
   floor: '#8c8c8c',
+  'floor-prepared': '#c0c0c0',
   apollo: '#6f42c1',
   mercurius: '#e36209',
   herald: '#0366d6',

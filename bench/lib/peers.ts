@@ -11,10 +11,11 @@ import { cpuMicros, rssKB, SERVER_CORE, sleep, spawnReady, type Child } from './
 import { HeraldApi } from './herald-api.js';
 import type { LoadProtocol } from '../load/protocol.js';
 
-export type PeerKind = 'floor' | 'apollo' | 'mercurius' | 'herald' | 'herald-redis' | 'herald-legacy';
+export type PeerKind = 'floor' | 'floor-prepared' | 'apollo' | 'mercurius' | 'herald' | 'herald-redis' | 'herald-legacy';
 
 export const PEER_LABELS: Record<PeerKind, string> = {
   floor: 'raw ws (floor)',
+  'floor-prepared': 'raw ws, prepared frame (floor)',
   apollo: 'Apollo Server 5 + graphql-ws',
   mercurius: 'Mercurius 16',
   herald: 'Herald (in-process pubsub)',
@@ -24,6 +25,8 @@ export const PEER_LABELS: Record<PeerKind, string> = {
 
 const FILES: Record<PeerKind, string> = {
   floor: 'raw-ws.ts',
+  // The same server, framing each event once and writing that Buffer to every socket (BENCH_FLOOR_FRAMING).
+  'floor-prepared': 'raw-ws.ts',
   apollo: 'apollo.ts',
   mercurius: 'mercurius.ts',
   herald: 'herald.ts',
@@ -78,7 +81,7 @@ const built = new Set<string>();
  * `__name()` call and ~250 bytes to every named closure of whichever peer it compiles.
  */
 export function compiledPeer(kind: PeerKind): string {
-  const outfile = `${BUILD_DIR}${kind === 'herald-redis' || kind === 'herald-legacy' ? 'herald' : kind}.mjs`;
+  const outfile = `${BUILD_DIR}${kind === 'herald-redis' || kind === 'herald-legacy' ? 'herald' : kind === 'floor-prepared' ? 'floor' : kind}.mjs`;
   if (!built.has(outfile)) {
     buildSync({ entryPoints: [PEER_DIR + FILES[kind]], outfile, bundle: true, packages: 'external', format: 'esm', platform: 'node', target: 'node20', sourcemap: 'linked', logLevel: 'warning' });
     built.add(outfile);
@@ -112,6 +115,7 @@ export async function startPeer(kind: PeerKind, backends: PeerBackends, options:
     for (let i = 0; i < instances; i++) {
       const childEnv: NodeJS.ProcessEnv = { ...env, INSTANCE_ID: `bench-${kind}-${i}` };
       if (!herald) childEnv.REDIS_URL = '';
+      if (kind === 'floor-prepared') childEnv.BENCH_FLOOR_FRAMING = 'prepared';
       // BENCH_CPU_PROF=<dir>: V8 CPU profiles of the Herald peers (written when they stop) for `--cpu-prof` analysis.
       const profile = herald && process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
       // BENCH_HEAP_DIR=<dir>: SIGUSR1 writes a heap snapshot of a Herald peer there (memory per subscriber, by object kind).
@@ -136,7 +140,7 @@ export async function startPeer(kind: PeerKind, backends: PeerBackends, options:
   return {
     kind,
     wsUrl,
-    protocol: kind === 'floor' ? 'raw' : kind === 'herald-legacy' ? 'legacy' : 'graphql-ws',
+    protocol: kind === 'floor' || kind === 'floor-prepared' ? 'raw' : kind === 'herald-legacy' ? 'legacy' : 'graphql-ws',
     query: herald ? HERALD_SUBSCRIPTION : COMMENT_SUBSCRIPTION,
     children,
     topics: async (count) => (api ? api.posts(count) : Array.from({ length: count }, (_, i) => `p${i}`)),
@@ -165,7 +169,7 @@ export function wsUrlOf(child: Child): string {
 const PUBLISH_MUTATION = 'mutation($events: [CommentInput!]!) { publishComments(events: $events) }';
 
 async function publishPlain(kind: PeerKind, base: string, events: readonly PeerEvent[]): Promise<number> {
-  const floor = kind === 'floor';
+  const floor = kind === 'floor' || kind === 'floor-prepared';
   const response = await fetch(floor ? `${base}/publish` : `${base}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

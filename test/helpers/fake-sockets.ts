@@ -22,6 +22,10 @@ export class FakeChannel implements SocketChannel {
     return undefined;
   }
 
+  sendParts(head: string, shared: Buffer): undefined {
+    return this.send(head + shared.toString('utf8'));
+  }
+
   close(code: number, reason: string): void {
     this.closedWith ??= { code, reason };
   }

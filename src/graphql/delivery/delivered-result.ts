@@ -7,6 +7,9 @@ import type { ExecutionResult } from 'graphql';
  */
 export class DeliveredResult {
   private serialised: string | undefined;
+  /** The last `framed` answer and its prefix (one protocol is the common case; others are rebuilt). */
+  private framedPrefix: string | undefined;
+  private framedBytes: Buffer | undefined;
 
   constructor(readonly result: ExecutionResult) {}
 
@@ -14,6 +17,20 @@ export class DeliveredResult {
   get json(): string {
     if (this.serialised === undefined) this.serialised = JSON.stringify(this.result);
     return this.serialised;
+  }
+
+  /**
+   * `prefix + json + '}'` as UTF-8 bytes, encoded once per prefix: the end of a protocol message that
+   * is the same for every subscriber of this result (e.g. `"type":"next","payload":<json>}`), written
+   * as-is to each of their sockets. Kept on this result only, so it is only ever sent to the
+   * subscribers this result was computed for.
+   */
+  framed(prefix: string): Buffer {
+    if (this.framedPrefix !== prefix || this.framedBytes === undefined) {
+      this.framedBytes = Buffer.from(prefix + this.json + '}');
+      this.framedPrefix = prefix;
+    }
+    return this.framedBytes;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { ExecutionResult } from 'graphql';
-import { EventStream } from '../../realtime/event-stream.js';
+import { EventStream, type StreamSink } from '../../realtime/event-stream.js';
 import { DeliveredResult, type ResultSink } from './delivered-result.js';
 import { PendingResult } from './pending-result.js';
 
@@ -12,8 +12,10 @@ export type SharedOutcome = DeliveredResult | PendingResult;
  * pipeline wraps results), or piped to a sink with `pipeTo` (push: no iterator step, promise or
  * serialisation per subscriber and event while the client keeps up).
  */
-export class SubscriberResults implements AsyncIterableIterator<ExecutionResult> {
+export class SubscriberResults implements AsyncIterableIterator<ExecutionResult>, StreamSink<unknown> {
   private piped = false;
+  /** Where pushed results go (pipeTo over an EventStream, which then calls `deliver` and `end` here). */
+  private sink: ResultSink | undefined;
 
   constructor(
     private readonly source: AsyncIterator<unknown>,
@@ -43,16 +45,23 @@ export class SubscriberResults implements AsyncIterableIterator<ExecutionResult>
     if (this.piped) throw new Error('SubscriberResults already piped');
     this.piped = true;
     if (this.source instanceof EventStream) {
-      (this.source as EventStream<unknown>).pipeTo({
-        deliver: (event) => {
-          const outcome = this.run(event);
-          return outcome instanceof DeliveredResult ? sink.next(outcome) : outcome.deliverTo(sink);
-        },
-        end: (error) => sink.end(error),
-      });
+      // This object is the stream's sink (no closures per subscriber): `deliver` and `end` below.
+      this.sink = sink;
+      (this.source as EventStream<unknown>).pipeTo(this);
       return;
     }
     void this.pump(sink);
+  }
+
+  /** StreamSink, once piped: one source event, executed (or joined) and handed to the sink. */
+  deliver(event: unknown): PromiseLike<unknown> | undefined {
+    const outcome = this.run(event);
+    return outcome instanceof DeliveredResult ? this.sink!.next(outcome) : outcome.deliverTo(this.sink!);
+  }
+
+  /** StreamSink, once piped: the source ended. */
+  end(error: Error | null): void {
+    this.sink!.end(error);
   }
 
   async return(): Promise<IteratorResult<ExecutionResult>> {

@@ -7,6 +7,7 @@ import { sharedContext } from '../delivery/shared-context.js';
 import { SubscriberResults, type SharedOutcome } from '../delivery/subscriber-results.js';
 import { selectsViewerDependentField } from './viewer-dependence.js';
 import { startOnlyVariables } from './start-only-arguments.js';
+import { StringPool } from '../../shared/string-pool.js';
 
 /** Masks an error before any client sees it (the same function for every transport). */
 export type ResultErrorMask = (error: unknown) => Error;
@@ -39,6 +40,7 @@ export class SharedExecution {
   private readonly viewerDependence = new WeakMap<DocumentNode, Map<string, boolean>>();
   private readonly startOnly = new WeakMap<DocumentNode, Map<string, ReadonlySet<string>>>();
   private nextDocumentId = 1;
+  private readonly shapeKeys = new StringPool();
 
   constructor(
     private readonly mask: ResultErrorMask,
@@ -70,7 +72,8 @@ export class SharedExecution {
     const perViewer = this.isViewerDependent(args, operationName);
     const scope = perViewer ? (viewer ? `viewer:${viewer.id}:${viewer.role}` : 'anonymous') : 'any';
     const key = `${this.documentId(args.document)}\u0000${operationName}\u0000${canonicalJson(this.resultVariables(args, operationName))}\u0000${scope}`;
-    return { key, viewer: perViewer ? viewer : undefined };
+    // Every subscriber keeps its key for its life: one copy per shape, not per subscriber.
+    return { key: this.shapeKeys.get(key), viewer: perViewer ? viewer : undefined };
   }
 
   private resultFor(args: ExecutionArgs, shape: Shape, event: unknown): SharedOutcome {

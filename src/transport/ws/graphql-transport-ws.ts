@@ -57,8 +57,13 @@ class GraphQLTransportWsSession implements ProtocolSession {
     this.connection?.touch();
     let message: Message;
     try {
+      // Parsed without a reviver (one call per key would cost every message), then checked by graphql-ws.
+      const parsed: unknown = JSON.parse(data);
       // A subscribe by trusted-document id carries no `query`; graphql-ws's check wants one (an empty one here).
-      message = parseMessage(data, addEmptyQueryToIdPayload);
+      if (typeof parsed === 'object' && parsed !== null && 'payload' in parsed) {
+        (parsed as { payload: unknown }).payload = addEmptyQueryToIdPayload.call(parsed, 'payload', (parsed as { payload: unknown }).payload);
+      }
+      message = parseMessage(parsed);
     } catch {
       this.channel.close(ProtocolCloseCode.BadRequest, 'Invalid message received');
       return;
@@ -158,19 +163,24 @@ class GraphQLTransportWsSession implements ProtocolSession {
   }
 }
 
+/** What every subscriber's `next` message for one result shares: all of it after the id. */
+const NEXT_TAIL = '"type":"next","payload":';
+
 /** Frames one operation's outcome as graphql-transport-ws messages (one small object per operation, no closures). */
 class NextFrames implements OperationSink {
-  private readonly prefix: string;
+  /** This operation's own part of each `next` message: `{"id":"<id>",`. */
+  private readonly head: string;
 
   constructor(
     private readonly channel: SocketChannel,
     private readonly id: string,
   ) {
-    this.prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    this.head = `{"id":${JSON.stringify(id)},`;
   }
 
   next(result: DeliveredResult): PromiseLike<unknown> | undefined {
-    return this.channel.send(this.prefix + result.json + '}');
+    // The payload bytes are encoded once per result and shared by every socket it goes to.
+    return this.channel.sendParts(this.head, result.framed(NEXT_TAIL));
   }
 
   error(errors: readonly GraphQLError[]): void {

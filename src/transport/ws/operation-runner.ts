@@ -10,6 +10,7 @@ import type { Connection, ConnectionOperation } from '../../modules/connections/
 import type { ConnectionRegistry } from '../../modules/connections/connection-registry.js';
 import type { OperationRefusal } from '../../modules/connections/operation-limits.js';
 import { CloseCode } from '../../shared/close-codes.js';
+import { StringPool } from '../../shared/string-pool.js';
 import type { Authenticate } from '../context-factory.js';
 import type { HeraldYoga } from '../http/yoga.js';
 import type { TrustedDocuments } from '../../graphql/trusted-documents.js';
@@ -67,6 +68,9 @@ const PUBLIC_ROOT_FIELDS: ReadonlySet<string> = new Set(['health', '__typename']
  * and a completed operation (or a closed connection) delivers nothing more.
  */
 export class OperationRunner implements Operations {
+  /** A subscription's context keeps its query text for its whole life: one copy per text, not per subscriber. */
+  private readonly queryTexts = new StringPool();
+
   constructor(private readonly deps: OperationRunnerDeps) {}
 
   start(connection: Connection, id: string, payload: OperationPayload, sink: OperationSink): 'duplicate' | undefined {
@@ -101,7 +105,7 @@ export class OperationRunner implements Operations {
     if (resolved instanceof GraphQLError) return fail([resolved]);
     const viewer = connection.viewer;
     const { schema, parse, validate, contextFactory, execute, subscribe } = this.deps.pipeline({
-      params: { query: resolved.query, variables: payload.variables, operationName: payload.operationName, extensions: payload.extensions },
+      params: { query: this.queryTexts.get(resolved.query), variables: payload.variables, operationName: payload.operationName, extensions: payload.extensions },
       herald: { viewer, origin: connection.origin, connection },
     });
     let document;
@@ -165,29 +169,42 @@ export class OperationRunner implements Operations {
 
   /** Push when the pipeline handed back the shared results themselves; pull when a plugin wrapped them. */
   private deliver(connection: Connection, operation: ConnectionOperation, results: AsyncIterableIterator<ExecutionResult>, sink: OperationSink): void {
-    const end = (error: Error | null) => {
-      if (operation.isEnded) return;
-      if (error) {
-        const masked = this.deps.mask(error) as GraphQLError;
-        sink.error([masked]);
-        // A 'fail' stream overflowed (its client reads too slowly): a gap would mislead, so the whole
-        // socket closes with the documented 4413 rather than the client carrying on unaware.
-        if (isSlowConsumerError(masked)) connection.close(CloseCode.SlowConsumer, 'Slow consumer: event queue full');
-      } else {
-        sink.complete();
-      }
-      operation.end();
-    };
     operation.onEnd(() => void results.return?.().catch(() => undefined));
-    const pushed: ResultSink = {
-      next: (delivered) => (operation.isEnded ? undefined : sink.next(delivered)),
-      end,
-    };
+    const pushed = new PushedOperation(connection, operation, sink, this.deps.mask);
     if (results instanceof SubscriberResults) {
       results.pipeTo(pushed);
       return;
     }
     void pullInto(results, pushed);
+  }
+}
+
+/** A running subscription's results on their way to its sink (one object per subscription, no closures). */
+class PushedOperation implements ResultSink {
+  constructor(
+    private readonly connection: Connection,
+    private readonly operation: ConnectionOperation,
+    private readonly sink: OperationSink,
+    private readonly mask: (error: unknown) => Error,
+  ) {}
+
+  next(delivered: DeliveredResult): PromiseLike<unknown> | undefined {
+    return this.operation.isEnded ? undefined : this.sink.next(delivered);
+  }
+
+  end(error: Error | null): void {
+    const operation = this.operation;
+    if (operation.isEnded) return;
+    if (error) {
+      const masked = this.mask(error) as GraphQLError;
+      this.sink.error([masked]);
+      // A 'fail' stream overflowed (its client reads too slowly): a gap would mislead, so the whole
+      // socket closes with the documented 4413 rather than the client carrying on unaware.
+      if (isSlowConsumerError(masked)) this.connection.close(CloseCode.SlowConsumer, 'Slow consumer: event queue full');
+    } else {
+      this.sink.complete();
+    }
+    operation.end();
   }
 }
 

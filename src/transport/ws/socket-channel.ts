@@ -19,6 +19,12 @@ export interface SocketChannel {
    * Frames to a closing socket are dropped.
    */
   send(frame: string): PromiseLike<void> | undefined;
+  /**
+   * Writes one text frame whose payload is `head` (this socket's own few bytes, e.g. `{"id":"1",`)
+   * followed by `shared` (bytes many sockets are sent, never copied or changed here). Same return and
+   * drop rules as `send`.
+   */
+  sendParts(head: string, shared: Buffer): PromiseLike<void> | undefined;
   /** Starts the close handshake (idempotent). */
   close(code: number, reason: string): void;
 }

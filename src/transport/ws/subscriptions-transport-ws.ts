@@ -233,19 +233,24 @@ function isOperationPayload(value: unknown): value is OperationPayload {
   return optional(query, 'string') && optional(documentId, 'string') && optional(variables, 'object') && optional(operationName, 'string') && optional(extensions, 'object');
 }
 
+/** What every subscriber's `data` message for one result shares: all of it after the id. */
+const DATA_TAIL = '"type":"data","payload":';
+
 /** Frames one operation's outcome as legacy messages: `data` per result, `error` when refused or failed, `complete`. */
 class DataFrames implements OperationSink {
-  private readonly prefix: string;
+  /** This operation's own part of each `data` message: `{"id":"<id>",`. */
+  private readonly head: string;
 
   constructor(
     private readonly channel: SocketChannel,
     private readonly id: string,
   ) {
-    this.prefix = `{"id":${JSON.stringify(id)},"type":"data","payload":`;
+    this.head = `{"id":${JSON.stringify(id)},`;
   }
 
   next(result: DeliveredResult): PromiseLike<unknown> | undefined {
-    return this.channel.send(this.prefix + result.json + '}');
+    // The payload bytes are encoded once per result and shared by every socket it goes to.
+    return this.channel.sendParts(this.head, result.framed(DATA_TAIL));
   }
 
   error(errors: readonly GraphQLError[]): void {
@@ -253,6 +258,6 @@ class DataFrames implements OperationSink {
   }
 
   complete(): void {
-    this.channel.send(`{"id":${JSON.stringify(this.id)},"type":"complete"}`);
+    this.channel.send(`${this.head}"type":"complete"}`);
   }
 }

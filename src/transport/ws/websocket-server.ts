@@ -1,17 +1,14 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CloseCode as ProtocolCloseCode } from 'graphql-ws';
 import type { Logger } from 'pino';
 import { CloseCode } from '../../shared/close-codes.js';
 import { clientAddress } from '../client-address.js';
 import { isOriginAllowed } from '../origin.js';
 import { startKeepAlive } from './keep-alive.js';
-import { guardSendBuffer } from './send-guard.js';
-import type { ProtocolAdapter, ProtocolSession, SocketChannel, UpgradeInfo } from './socket-channel.js';
-
-/** Below this many unsent bytes a frame counts as written at once; above it the writer waits for the flush. */
-const BACKPRESSURE_BYTES = 16 * 1024;
+import type { ProtocolAdapter, ProtocolSession } from './socket-channel.js';
+import { SocketUpgrade, WsChannel } from './ws-channel.js';
 
 export interface WebSocketServerOptions {
   readonly server: Server;
@@ -66,9 +63,9 @@ export function attachWebSockets(options: WebSocketServerOptions): WebSocketTran
       return rejectUpgrade(socket, 403, 'Forbidden');
     }
     // Emitted as `connection` (keep-alive attaches its pong handler there).
-    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request, url, routed));
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request, routed));
   };
-  wss.on('connection', (ws: WebSocket, request: IncomingMessage, url: URL, routed?: ProtocolAdapter) => opened(ws, request, url, routed));
+  wss.on('connection', (ws: WebSocket, request: IncomingMessage, routed?: ProtocolAdapter) => opened(ws, request, routed));
   options.server.on('upgrade', onUpgrade);
 
   wss.on('error', (error) => {
@@ -78,36 +75,37 @@ export function attachWebSockets(options: WebSocketServerOptions): WebSocketTran
 
   const debug = logger.isLevelEnabled('debug');
 
-  function opened(ws: WebSocket, request: IncomingMessage, url: URL, routed: ProtocolAdapter | undefined): void {
-    // Send path only: a client that stops reading is closed with 4413 instead of growing our memory.
-    guardSendBuffer(ws, options.sendBufferBytes, logger);
-    // A frame `ws` rejects (too big: 1009, malformed: 1002) is the client's fault, and `ws` has already
-    // started the close with the right code; only a socket-level failure is worth more than a debug line.
-    ws.on('error', (error: Error & { code?: string }) => {
-      if (error.code?.startsWith('WS_ERR_')) logger.debug({ err: error }, 'websocket protocol error from client');
-      else logger.warn({ err: error }, 'websocket socket error');
-    });
+  // One set of socket listeners for every socket (`this` is the socket): no closures per connection.
+  // A frame `ws` rejects (too big: 1009, malformed: 1002) is the client's fault, and `ws` has already
+  // started the close with the right code; only a socket-level failure is worth more than a debug line.
+  function onError(this: WebSocket, error: Error & { code?: string }): void {
+    if (error.code?.startsWith('WS_ERR_')) logger.debug({ err: error }, 'websocket protocol error from client');
+    else logger.warn({ err: error }, 'websocket socket error');
+  }
+  function onMessage(this: WebSocket, data: RawData): void {
+    const text = String(data);
+    if (debug) logger.debug({ frame: redactFrame(text) }, 'ws <-');
+    sessions.get(this)?.received(text);
+  }
+  function onClose(this: WebSocket, code: number, reason: Buffer): void {
+    const session = sessions.get(this);
+    sessions.delete(this);
+    session?.closed(code, String(reason));
+  }
+
+  function opened(ws: WebSocket, request: IncomingMessage, routed: ProtocolAdapter | undefined): void {
+    ws.on('error', onError);
     const adapter = routed ?? options.protocols.get(ws.protocol);
     if (!adapter) {
       ws.close(ProtocolCloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
       return;
     }
-    const upgrade: UpgradeInfo = {
-      ip: clientAddress(request, options.trustedProxies),
-      userAgent: request.headers['user-agent'] ?? null,
-      url,
-    };
-    const session = adapter(channelOf(ws, upgrade));
+    const upgrade = new SocketUpgrade(clientAddress(request, options.trustedProxies), request.headers['user-agent'] ?? null, request.url ?? '/');
+    // Every frame goes through the channel: a client that stops reading is closed with 4413 there.
+    const session = adapter(new WsChannel(ws, upgrade, options.sendBufferBytes, logger));
     sessions.set(ws, session);
-    ws.on('message', (data) => {
-      const text = String(data);
-      if (debug) logger.debug({ frame: redactFrame(text) }, 'ws <-');
-      session.received(text);
-    });
-    ws.on('close', (code, reason) => {
-      sessions.delete(ws);
-      session.closed(code, String(reason));
-    });
+    ws.on('message', onMessage);
+    ws.on('close', onClose);
   }
 
   const stopKeepAlive = startKeepAlive(wss, options.heartbeatIntervalMs, (socket) => sessions.get(socket)?.heard());
@@ -132,24 +130,6 @@ export function attachWebSockets(options: WebSocketServerOptions): WebSocketTran
       await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, 3000).unref())]);
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
-    },
-  };
-}
-
-/** Binds a SocketChannel to a `ws` socket: text frames, backpressure, close. */
-function channelOf(ws: WebSocket, upgrade: UpgradeInfo): SocketChannel {
-  return {
-    upgrade,
-    send(frame) {
-      if (ws.readyState !== ws.OPEN) return undefined;
-      if (ws.bufferedAmount < BACKPRESSURE_BYTES) {
-        ws.send(frame);
-        return undefined;
-      }
-      return new Promise<void>((resolve) => ws.send(frame, () => resolve()));
-    },
-    close(code, reason) {
-      ws.close(code, reason);
     },
   };
 }
