@@ -2,11 +2,8 @@ import type { GraphQLError } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import type { Logger } from 'pino';
 import type { DeliveredResult } from '../../graphql/delivery/delivered-result.js';
-import { TokenError } from '../../modules/auth/tokens.js';
-import type { Viewer } from '../../modules/auth/viewer.js';
 import type { Connection } from '../../modules/connections/connection.js';
 import type { ConnectionRegistry } from '../../modules/connections/connection-registry.js';
-import { CloseCode } from '../../shared/close-codes.js';
 import type { Authenticate } from '../context-factory.js';
 import { tokenFrom } from '../ws/connection-params.js';
 import type { OperationSink, Operations } from '../ws/operation-runner.js';
@@ -15,6 +12,7 @@ import type { DocumentPayloads } from './documents.js';
 import type { DataHandler, EndpointSession, LegacyEndpoint, RunOptions } from './endpoint.js';
 import type { HeartbeatTarget, LegacyHeartbeat } from './heartbeat.js';
 import { closeCodeFor, errorFrame, frame, parseClientMessage } from './messages.js';
+import { admitSocket } from '../ws/admission.js';
 
 /** Messages a client may send before its socket is admitted (they are answered once it is). */
 const MAX_PENDING_MESSAGES = 32;
@@ -167,31 +165,16 @@ export class LegacyEndpointSession implements ProtocolSession, EndpointSession, 
   }
 
   private async admit(): Promise<void> {
-    let viewer: Viewer | null = null;
-    const token = this.endpoint.authenticates ? tokenFrom(undefined, this.channel.upgrade.url) : null;
-    if (token) {
-      try {
-        viewer = await this.deps.authenticate(token);
-      } catch (error) {
-        const reason = error instanceof TokenError ? error.message : 'Authentication failed';
-        if (!(error instanceof TokenError)) this.deps.logger.warn({ err: error }, 'websocket authentication error');
-        this.deps.connections.refused(CloseCode.Forbidden, reason);
-        this.channel.close(CloseCode.Forbidden, reason);
-        return;
-      }
-    }
-    if (this.endedWith()) return;
     const { ip, userAgent } = this.channel.upgrade;
-    const opened = await this.deps.connections.open({ protocol: 'legacy-endpoint', origin: { ip, userAgent, clientId: null }, viewer, link: this.channel });
-    if (!('id' in opened)) {
-      this.channel.close(opened.code, opened.reason);
-      return;
-    }
-    const ended = this.endedWith();
-    if (ended) {
-      await this.deps.connections.closed(opened, ended.code, ended.reason);
-      return;
-    }
+    const opened = await admitSocket(this.deps, {
+      token: this.endpoint.authenticates ? tokenFrom(undefined, this.channel.upgrade.url) : null,
+      protocol: 'legacy-endpoint',
+      origin: { ip, userAgent, clientId: null },
+      link: this.channel,
+      close: (code, reason) => this.channel.close(code, reason),
+      endedWith: () => this.endedWith(),
+    });
+    if (!opened) return;
     this.connection = opened;
     this.state = 'opening';
     this.deps.heartbeat.add(this);

@@ -2,8 +2,6 @@ import type { GraphQLError } from 'graphql';
 import { CloseCode as ProtocolCloseCode, MessageType, parseMessage, stringifyMessage, type Message } from 'graphql-ws';
 import type { Logger } from 'pino';
 import type { DeliveredResult } from '../../graphql/delivery/delivered-result.js';
-import { TokenError } from '../../modules/auth/tokens.js';
-import type { Viewer } from '../../modules/auth/viewer.js';
 import type { Connection } from '../../modules/connections/connection.js';
 import type { ConnectionRegistry } from '../../modules/connections/connection-registry.js';
 import { CloseCode } from '../../shared/close-codes.js';
@@ -12,6 +10,7 @@ import { addEmptyQueryToIdPayload } from '../../shared/document-id.js';
 import { clientIdFrom, tokenFrom } from './connection-params.js';
 import type { OperationSink, Operations } from './operation-runner.js';
 import type { ProtocolSession, SocketChannel } from './socket-channel.js';
+import { admitSocket } from './admission.js';
 
 export interface GraphQLTransportWsDeps {
   readonly runner: Operations;
@@ -117,37 +116,16 @@ class GraphQLTransportWsSession implements ProtocolSession {
   }
 
   private async init(params: Record<string, unknown> | undefined): Promise<void> {
-    const token = tokenFrom(params, this.channel.upgrade.url);
-    let viewer: Viewer | null = null;
-    if (token) {
-      try {
-        viewer = await this.deps.authenticate(token);
-      } catch (error) {
-        const reason = error instanceof TokenError ? error.message : 'Authentication failed';
-        if (!(error instanceof TokenError)) this.deps.logger.warn({ err: error }, 'websocket authentication error');
-        this.deps.connections.refused(CloseCode.Forbidden, reason);
-        this.channel.close(CloseCode.Forbidden, reason);
-        return;
-      }
-    }
-    if (this.endedWith()) return;
     const { ip, userAgent } = this.channel.upgrade;
-    const opened = await this.deps.connections.open({
+    const opened = await admitSocket(this.deps, {
+      token: tokenFrom(params, this.channel.upgrade.url),
       protocol: 'graphql-transport-ws',
       origin: { ip, userAgent, clientId: clientIdFrom(params) },
-      viewer,
       link: this.channel,
+      close: (code, reason) => this.channel.close(code, reason),
+      endedWith: () => this.endedWith(),
     });
-    if (!('id' in opened)) {
-      this.channel.close(opened.code, opened.reason);
-      return;
-    }
-    const ended = this.endedWith();
-    if (ended) {
-      // The socket went while it was being admitted: finalise it now (its close was not seen as a connection's).
-      await this.deps.connections.closed(opened, ended.code, ended.reason);
-      return;
-    }
+    if (!opened) return;
     this.connection = opened;
     this.channel.send(stringifyMessage({ type: MessageType.ConnectionAck, payload: { connectionId: opened.id, instanceId: this.deps.instanceId } }));
   }

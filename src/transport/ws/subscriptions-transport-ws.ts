@@ -1,8 +1,6 @@
 import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import type { DeliveredResult } from '../../graphql/delivery/delivered-result.js';
-import { TokenError } from '../../modules/auth/tokens.js';
-import type { Viewer } from '../../modules/auth/viewer.js';
 import type { Connection, ConnectionLink } from '../../modules/connections/connection.js';
 import type { ConnectionRegistry } from '../../modules/connections/connection-registry.js';
 import { CloseCode } from '../../shared/close-codes.js';
@@ -11,6 +9,7 @@ import { clientIdFrom, tokenFrom } from './connection-params.js';
 import { LegacyKeepAlive } from './legacy-keep-alive.js';
 import type { OperationPayload, OperationSink, Operations } from './operation-runner.js';
 import type { ProtocolSession, SocketChannel } from './socket-channel.js';
+import { admitSocket } from './admission.js';
 
 /** The WebSocket subprotocol the legacy protocol negotiates (the graphql-ws *library* uses `graphql-transport-ws`). */
 export const LEGACY_SUBPROTOCOL = 'graphql-ws';
@@ -154,37 +153,17 @@ class LegacySession implements ProtocolSession, ConnectionLink {
   }
 
   private async init(params: Record<string, unknown> | undefined): Promise<void> {
-    const token = tokenFrom(typeof params === 'object' && params !== null ? params : undefined, this.channel.upgrade.url);
-    let viewer: Viewer | null = null;
-    if (token) {
-      try {
-        viewer = await this.deps.authenticate(token);
-      } catch (error) {
-        const reason = error instanceof TokenError ? error.message : 'Authentication failed';
-        if (!(error instanceof TokenError)) this.deps.logger.warn({ err: error }, 'websocket authentication error');
-        this.deps.connections.refused(CloseCode.Forbidden, reason);
-        this.close(CloseCode.Forbidden, reason);
-        return;
-      }
-    }
-    if (this.endedWith()) return;
     const { ip, userAgent } = this.channel.upgrade;
-    const opened = await this.deps.connections.open({
+    const opened = await admitSocket(this.deps, {
+      token: tokenFrom(typeof params === 'object' && params !== null ? params : undefined, this.channel.upgrade.url),
       protocol: 'graphql-ws',
       origin: { ip, userAgent, clientId: clientIdFrom(params) },
-      viewer,
       link: this,
+      // connection_error first: this protocol's client never shows close codes.
+      close: (code, reason) => this.close(code, reason),
+      endedWith: () => this.endedWith(),
     });
-    if (!('id' in opened)) {
-      this.close(opened.code, opened.reason);
-      return;
-    }
-    const ended = this.endedWith();
-    if (ended) {
-      // The socket went while it was being admitted: finalise it now (its close was not seen as a connection's).
-      await this.deps.connections.closed(opened, ended.code, ended.reason);
-      return;
-    }
+    if (!opened) return;
     this.connection = opened;
     this.channel.send('{"type":"connection_ack"}');
     this.keepAlive.add(this.channel);
