@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import type { DeliveredResult } from '../../graphql/delivery/delivered-result.js';
 import type { Connection } from '../../modules/connections/connection.js';
 import type { ConnectionRegistry } from '../../modules/connections/connection-registry.js';
-import { CloseCode } from '../../shared/close-codes.js';
 import type { Authenticate } from '../context-factory.js';
 import { addEmptyQueryToIdPayload } from '../../shared/document-id.js';
 import { clientIdFrom, tokenFrom } from './connection-params.js';
