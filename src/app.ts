@@ -98,7 +98,7 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
     const target: DatabaseTarget = embedded ? { kind: 'embedded', pglite: embedded.pglite } : { kind: 'postgresql', url: databaseUrl, poolSize: 10 };
     const baseDb = createPrismaClient(target);
     // Durable events (posts, comments, notifications) reach subscribers from the event log, in commit order.
-    const sql = createSqlConnection(target, (error) => logger.warn({ err: error }, 'event log connection lost'));
+    const sql = createSqlConnection(target, (error) => logger.warn({ err: error }, 'SQL connection lost (event log, connection records)'));
     const eventLog = new EventLog(sql.query);
     const feed = new DurableFeed(eventLog, logger, config.eventLog.pollIntervalMs);
     const { pubsub, stateRedis } = openPubSub(config, logger, metrics, feed);
@@ -110,7 +110,7 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
       .$extends(publishCommentEvents(pubsub, logger))
       .$extends(publishNotificationEvents(pubsub, logger)) as unknown as PrismaClient;
     const stores = createStateStores(config, stateRedis, (error, what) => logger.warn({ err: error }, `${what} failed`));
-    const services = createServices({ config, db, pubsub, stores, postAuthors, postEventRows, logger, metrics });
+    const services = createServices({ config, db, sql: sql.query, pubsub, stores, postAuthors, postEventRows, logger, metrics });
     const authenticate: Authenticate = (token) => services.auth.authenticate(token);
 
     const yoga = createHeraldYoga({

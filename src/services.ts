@@ -3,6 +3,7 @@ import type { Config } from './shared/config.js';
 import { EventScopedLoader } from './shared/event-scoped-loader.js';
 import type { PrismaClient } from './data/db.js';
 import type { PostAuthors } from './data/post-authors.js';
+import type { SqlQuery } from './data/sql-query.js';
 import type { Post } from './generated/prisma/client.js';
 import type { PubSub } from './realtime/pubsub.js';
 import type { HeraldMetrics } from './metrics/metrics.js';
@@ -26,6 +27,8 @@ export interface ServiceDeps {
   readonly config: Config;
   /** The Prisma client with the publishing extensions. */
   readonly db: PrismaClient;
+  /** Plain SQL for hot writes no extension needs to see (connection records). */
+  readonly sql: SqlQuery;
   readonly pubsub: PubSub;
   readonly stores: StateStores;
   readonly postAuthors: PostAuthors;
@@ -69,7 +72,7 @@ export function createServices(deps: ServiceDeps): AppServices {
       maxSubscriptionsPerConnection: config.ws.maxSubscriptionsPerConnection,
       maxOperationsPerSecond: config.ws.maxOperationsPerSecond,
     },
-    records: config.ws.trackConnections ? new ConnectionRecords(db, logger) : null,
+    records: config.ws.trackConnections ? new ConnectionRecords(deps.sql, logger) : null,
     slots: stores.connectionSlots,
     stats: stores.instanceStats,
     pubsub,

@@ -3,7 +3,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.js';
-import type { SqlQuery } from './event-log.js';
+import type { SqlQuery } from './sql-query.js';
 
 export type { PrismaClient };
 

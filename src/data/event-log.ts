@@ -1,11 +1,8 @@
 import type { EventLogReader, LoggedEvent } from '../realtime/durable-feed.js';
 
-/**
- * One SQL statement with positional parameters ($1...), its rows as plain objects. The event log reads
- * through this instead of Prisma: these run once per write per instance, on the hot path of every durable
- * delivery, and Prisma's raw queries cost about four times the CPU of the same statement through `pg`.
- */
-export type SqlQuery = (text: string, values: readonly unknown[]) => Promise<readonly Record<string, unknown>[]>;
+import type { SqlQuery } from './sql-query.js';
+
+export type { SqlQuery };
 
 interface EventRow {
   position: string;

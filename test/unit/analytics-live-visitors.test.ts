@@ -10,7 +10,8 @@ describe('LiveVisitorTracker (in memory)', () => {
   let tracker: LiveVisitorTracker;
 
   beforeEach(() => {
-    vi.useFakeTimers();
+    // setImmediate stays real: marks of one turn are written together on the next.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
     tracker = new LiveVisitorTracker(new MemoryVisitorStore(LIVE_WINDOW_MS));
   });
 

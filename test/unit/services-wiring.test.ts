@@ -22,6 +22,7 @@ describe('service wiring', () => {
     const services = createServices({
       config,
       db,
+      sql: () => Promise.reject(new Error('the database was used while wiring')),
       pubsub,
       stores: createStateStores(config, null, () => undefined),
       postAuthors: new PostAuthors(db),

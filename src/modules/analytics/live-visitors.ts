@@ -1,3 +1,4 @@
+import { WriteBatcher } from '../../shared/write-batcher.js';
 import type { VisitorStore } from './visitor.store.js';
 
 /** A visitor counts as live this long after it was last seen. */
@@ -24,6 +25,8 @@ export class LiveVisitorTracker {
   /** Open connections per visitor on this instance. */
   private readonly openConnections = new Map<string, number>();
   private refreshTimer: NodeJS.Timeout | null = null;
+  /** Marks asked for in one event-loop turn go to the store as one write (a reconnect storm marks thousands). */
+  private readonly marks: WriteBatcher<string>;
 
   constructor(
     private readonly store: VisitorStore,
@@ -33,11 +36,12 @@ export class LiveVisitorTracker {
     this.refreshMs = options.refreshMs ?? Math.floor(this.windowMs / 3);
     this.now = options.now ?? Date.now;
     this.onError = options.onError ?? (() => undefined);
+    this.marks = new WriteBatcher((visitorIds) => this.store.touch([...new Set(visitorIds)], this.now()));
   }
 
   /** The visitor did something (e.g. viewed a page) just now. */
   seen(visitorId: string): Promise<void> {
-    return this.store.touch([visitorId], this.now());
+    return this.marks.add(visitorId);
   }
 
   /** The visitor opened a connection: live now and for as long as one of its connections stays open. */

@@ -14,9 +14,9 @@ import {
   hashRefreshToken,
   newRefreshToken,
   signAccessToken,
-  verifyAccessToken,
   type TokenSettings,
 } from './tokens.js';
+import { VerifiedTokens } from './verified-tokens.js';
 import type { Viewer } from './viewer.js';
 import { validateRegistration, type RegistrationInput } from './registration.js';
 
@@ -35,6 +35,7 @@ export interface AuthSettings extends TokenSettings {
 export class AuthService {
   /** Listeners to other instances' revocations (sessions logged out, users whose role changed). */
   private listeners: Promise<() => void>[] = [];
+  private readonly verifiedTokens: VerifiedTokens;
 
   constructor(
     private readonly db: PrismaClient,
@@ -42,7 +43,9 @@ export class AuthService {
     private readonly settings: AuthSettings,
     private readonly revocations: SessionRevocations,
     private readonly access: AccessRevocations = new AccessRevocations(db),
-  ) {}
+  ) {
+    this.verifiedTokens = new VerifiedTokens(settings);
+  }
 
   /**
    * Starts hearing of sessions revoked and roles changed on any instance, so their tokens fail here at
@@ -123,7 +126,7 @@ export class AuthService {
    * expires). Throws TokenError.
    */
   async authenticate(token: string): Promise<Viewer> {
-    const claims = verifyAccessToken(this.settings, token);
+    const claims = this.verifiedTokens.verify(token);
     const [revoked, revokedBefore] = await Promise.all([this.revocations.isRevoked(claims.sessionId), this.access.revokedBefore(claims.userId)]);
     if (revoked) throw new TokenError('INVALID', 'Session has been revoked');
     if (claims.issuedAt < revokedBefore) throw new TokenError('INVALID', 'Access token predates a change to this account (its role); refresh it');

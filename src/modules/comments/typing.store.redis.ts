@@ -1,4 +1,5 @@
 import type { RedisClient } from '../../realtime/redis-connection.js';
+import { defineRedisScript, type RedisScript } from '../../realtime/redis-script.js';
 import type { TypingExpiry, TypingStartResult, TypingStopResult, TypingStore } from './typing.store.js';
 
 // Scripts read Redis's own clock (TIME), so instances with skewed clocks still agree on who has expired.
@@ -66,29 +67,36 @@ export class RedisTypingStore implements TypingStore {
   private sweeper: NodeJS.Timeout | null = null;
   private sweeping = false;
   private listener: ((expiry: TypingExpiry) => void) | null = null;
+  private readonly scripts: Record<'start' | 'stop' | 'list' | 'sweep', RedisScript>;
 
   constructor(
-    private readonly redis: RedisClient,
+    redis: RedisClient,
     prefix: string,
     private readonly ttlMs: number,
     private readonly onError: (error: unknown, what: string) => void,
   ) {
     this.postKeyPrefix = `${prefix}{typing}:post:`;
     this.dueKey = `${prefix}{typing}:due`;
+    this.scripts = {
+      start: defineRedisScript(redis, 'heraldTypingStart', 2, START),
+      stop: defineRedisScript(redis, 'heraldTypingStop', 2, STOP),
+      list: defineRedisScript(redis, 'heraldTypingList', 1, LIST),
+      sweep: defineRedisScript(redis, 'heraldTypingSweep', 1, SWEEP),
+    };
   }
 
   async start(postId: string, userId: string): Promise<TypingStartResult> {
-    const reply = (await this.redis.eval(START, 2, this.postKey(postId), this.dueKey, userId, dueMember(postId, userId), this.ttlMs)) as [number, string[]];
+    const reply = (await this.scripts.start(this.postKey(postId), this.dueKey, userId, dueMember(postId, userId), this.ttlMs)) as [number, string[]];
     return { started: reply[0] === 1, typingUserIds: [...reply[1]].sort() };
   }
 
   async stop(postId: string, userId: string): Promise<TypingStopResult> {
-    const reply = (await this.redis.eval(STOP, 2, this.postKey(postId), this.dueKey, userId, dueMember(postId, userId))) as [number, string[]];
+    const reply = (await this.scripts.stop(this.postKey(postId), this.dueKey, userId, dueMember(postId, userId))) as [number, string[]];
     return { stopped: reply[0] === 1, typingUserIds: [...reply[1]].sort() };
   }
 
   async list(postId: string): Promise<string[]> {
-    const ids = (await this.redis.eval(LIST, 1, this.postKey(postId))) as string[];
+    const ids = (await this.scripts.list(this.postKey(postId))) as string[];
     return [...ids].sort();
   }
 
@@ -110,7 +118,7 @@ export class RedisTypingStore implements TypingStore {
     if (this.sweeping) return;
     this.sweeping = true;
     try {
-      const expired = (await this.redis.eval(SWEEP, 1, this.dueKey, this.postKeyPrefix, SWEEP_BATCH)) as [string, string, string[]][];
+      const expired = (await this.scripts.sweep(this.dueKey, this.postKeyPrefix, SWEEP_BATCH)) as [string, string, string[]][];
       for (const [postId, userId, rest] of expired) this.listener?.({ postId, userId, typingUserIds: [...rest].sort() });
     } catch (error) {
       this.onError(error, 'typing expiry sweep');

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { PrismaClient } from '../../data/db.js';
+import type { SqlQuery } from '../../data/sql-query.js';
 import { WriteBatcher } from '../../shared/write-batcher.js';
 
 export interface OpenedConnection {
@@ -34,7 +34,7 @@ export class ConnectionRecords {
   private readonly finals: WriteBatcher<ClosedConnection>;
 
   constructor(
-    private readonly db: PrismaClient,
+    private readonly query: SqlQuery,
     private readonly logger: Logger,
   ) {
     this.inserts = new WriteBatcher((rows) => this.insertMany(rows));
@@ -47,7 +47,7 @@ export class ConnectionRecords {
 
   /** An anonymous connection adopted a user (a per-operation token): the row names that user from now on. */
   async identified(connectionId: string, userId: string): Promise<void> {
-    await this.track(this.db.webSocketConnection.updateMany({ where: { id: connectionId }, data: { userId } }));
+    await this.track(this.query('UPDATE "WebSocketConnection" SET "userId" = $2 WHERE "id" = $1', [connectionId, userId]));
   }
 
   /** `lastSeenAt`: when the client was last heard from (ms), null when never after connecting. */
@@ -55,25 +55,26 @@ export class ConnectionRecords {
     await this.track(this.finals.add({ id: connectionId, closedAt: at, code, reason: reason.slice(0, 255), lastSeenAt: lastSeenAt === null ? null : new Date(lastSeenAt) }));
   }
 
-  // Raw SQL with one array per column: Prisma's createMany/updateMany cost ~100-600 µs of CPU per row
-  // here, this a few µs per row once batched (measured; connection rows publish no events).
-  private insertMany(rows: OpenedConnection[]): Promise<number> {
-    return this.db.$executeRaw`
-      INSERT INTO "WebSocketConnection" ("id", "userId", "instanceId", "ip", "userAgent", "connectedAt", "lastSeenAt")
-      SELECT t.id, t.user_id, t.instance_id, t.ip, t.user_agent, t.at, t.at
-      FROM unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.userId)}::text[], ${rows.map((r) => r.instanceId)}::text[],
-                  ${rows.map((r) => r.ip)}::text[], ${rows.map((r) => r.userAgent)}::text[], ${rows.map((r) => r.connectedAt.toISOString())}::timestamp(3)[])
-        AS t(id, user_id, instance_id, ip, user_agent, at)`;
+  // Plain SQL (not Prisma) with one array per column: Prisma's createMany/updateMany cost ~100-600 µs of
+  // CPU per row here and its raw queries about four times `pg`'s; this is a few µs per row once batched
+  // (connection rows publish no events, so no extension needs to see these writes).
+  private async insertMany(rows: OpenedConnection[]): Promise<void> {
+    await this.query(
+      `INSERT INTO "WebSocketConnection" ("id", "userId", "instanceId", "ip", "userAgent", "connectedAt", "lastSeenAt")
+       SELECT t.id, t.user_id, t.instance_id, t.ip, t.user_agent, t.at, t.at
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamp(3)[]) AS t(id, user_id, instance_id, ip, user_agent, at)`,
+      [rows.map((r) => r.id), rows.map((r) => r.userId), rows.map((r) => r.instanceId), rows.map((r) => r.ip), rows.map((r) => r.userAgent), rows.map((r) => r.connectedAt.toISOString())],
+    );
   }
 
-  private finaliseMany(rows: ClosedConnection[]): Promise<number> {
-    return this.db.$executeRaw`
-      UPDATE "WebSocketConnection" AS c
-      SET "closedAt" = t.closed_at, "closeCode" = t.code, "closeReason" = t.reason, "lastSeenAt" = COALESCE(t.last_seen, c."lastSeenAt")
-      FROM unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.closedAt.toISOString())}::timestamp(3)[], ${rows.map((r) => r.code)}::int[],
-                  ${rows.map((r) => r.reason)}::text[], ${rows.map((r) => r.lastSeenAt?.toISOString() ?? null)}::timestamp(3)[])
-        AS t(id, closed_at, code, reason, last_seen)
-      WHERE c.id = t.id AND c."closedAt" IS NULL`;
+  private async finaliseMany(rows: ClosedConnection[]): Promise<void> {
+    await this.query(
+      `UPDATE "WebSocketConnection" AS c
+       SET "closedAt" = t.closed_at, "closeCode" = t.code, "closeReason" = t.reason, "lastSeenAt" = COALESCE(t.last_seen, c."lastSeenAt")
+       FROM unnest($1::text[], $2::timestamp(3)[], $3::int[], $4::text[], $5::timestamp(3)[]) AS t(id, closed_at, code, reason, last_seen)
+       WHERE c.id = t.id AND c."closedAt" IS NULL`,
+      [rows.map((r) => r.id), rows.map((r) => r.closedAt.toISOString()), rows.map((r) => r.code), rows.map((r) => r.reason), rows.map((r) => r.lastSeenAt?.toISOString() ?? null)],
+    );
   }
 
   /**
@@ -83,12 +84,7 @@ export class ConnectionRecords {
   async markSeen(connectionIds: readonly string[], at: number): Promise<void> {
     if (connectionIds.length === 0) return;
     await this.track(
-      retryDeadlocks(() =>
-        this.db.webSocketConnection.updateMany({
-          where: { id: { in: [...connectionIds] }, closedAt: null },
-          data: { lastSeenAt: new Date(at) },
-        }),
-      ),
+      retryDeadlocks(() => this.query('UPDATE "WebSocketConnection" SET "lastSeenAt" = $2::timestamp(3) WHERE "id" = ANY($1::text[]) AND "closedAt" IS NULL', [[...connectionIds], new Date(at).toISOString()])),
     );
   }
 
@@ -130,8 +126,7 @@ async function retryDeadlocks<T>(write: () => Promise<T>): Promise<T> {
 
 function isDeadlock(error: unknown): boolean {
   for (let current = error as { code?: unknown; cause?: unknown; message?: unknown } | undefined, depth = 0; current && depth < 5; depth++) {
-    // PostgreSQL's code, or Prisma's for the same abort (P2034: "a write conflict or a deadlock").
-    if (current.code === '40P01' || current.code === 'P2034' || (typeof current.message === 'string' && /deadlock/i.test(current.message))) return true;
+    if (current.code === '40P01' || (typeof current.message === 'string' && /deadlock/i.test(current.message))) return true;
     current = current.cause as typeof current;
   }
   return false;

@@ -1,5 +1,6 @@
 import { Cluster } from 'ioredis';
 import type { RedisClient } from '../../realtime/redis-connection.js';
+import { defineRedisScript, type RedisScript } from '../../realtime/redis-script.js';
 import type { ConnectionSlots } from './connection-slots.store.js';
 
 /**
@@ -27,11 +28,15 @@ return 1
 
 /** Shared through Redis: the cap holds across every instance. */
 export class RedisConnectionSlots implements ConnectionSlots {
+  private readonly acquireScript: RedisScript;
+
   constructor(
     private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly ttlMs: number,
-  ) {}
+  ) {
+    this.acquireScript = defineRedisScript(redis, 'heraldAcquireConnectionSlot', 1, ACQUIRE_SCRIPT);
+  }
 
   private key(userId: string): string {
     // The hash tag keeps one user's key on one cluster slot whatever the prefix.
@@ -40,7 +45,7 @@ export class RedisConnectionSlots implements ConnectionSlots {
 
   async acquire(userId: string, connectionId: string, max: number): Promise<boolean> {
     const now = Date.now();
-    const result = await this.redis.eval(ACQUIRE_SCRIPT, 1, this.key(userId), now, now + this.ttlMs, max, connectionId, this.ttlMs);
+    const result = await this.acquireScript(this.key(userId), now, now + this.ttlMs, max, connectionId, this.ttlMs);
     return Number(result) === 1;
   }
 
