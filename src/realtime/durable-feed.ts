@@ -115,7 +115,9 @@ export class DurableFeed {
    */
   async subscribe(channels: readonly string[], listener: DurableListener, resume?: ResumeFlow): Promise<() => void> {
     await this.start();
-    const cursor = resume ? await this.validCursor(resume.after) : await this.startingPosition(channels);
+    // From the log's head now, not from where this instance last read (it may be behind on channels
+    // nobody here listened to): a new subscription is handed what follows it, not what preceded it.
+    const cursor = resume ? await this.validCursor(resume.after) : await this.sharedHead();
     const subscriber: Subscriber = { channels, listener, cursor, live: !resume, closed: false };
     for (const channel of channels) {
       let set = this.byChannel.get(channel);
@@ -131,20 +133,6 @@ export class DurableFeed {
         if (set?.size === 0) this.byChannel.delete(channel);
       }
     };
-  }
-
-  /**
-   * Where a new subscription starts: what follows it is handed over, not what preceded it. When this
-   * instance already listens to every one of its channels, it hears their doorbells and the tail has read
-   * them up to its position (once the read in flight, if any, is done): no query, which matters in a
-   * reconnect storm of subscribers to the same posts. An event whose doorbell is still on its way may then
-   * be handed too (written a moment before); none written after is missed. Otherwise (the tail may be
-   * behind on a channel nobody here listened to) the log's head is read.
-   */
-  private async startingPosition(channels: readonly string[]): Promise<bigint> {
-    if (channels.length === 0 || !channels.every((channel) => (this.byChannel.get(channel)?.size ?? 0) > 0)) return this.sharedHead();
-    while (this.running) await this.running;
-    return this.position as bigint;
   }
 
   /** The log's head, one query for every subscription that asks while it runs (a reconnect storm). */

@@ -23,10 +23,6 @@ export function connectRedis(target: RedisTarget, role: string, logger: Logger):
   // the subscriber connection queues without limit; command connections fail fast.
   const subscriber = role === 'subscriber';
   const roleOptions: RedisOptions = subscriber ? { ...baseOptions, maxRetriesPerRequest: null } : baseOptions;
-  // Commands issued in one event-loop turn leave in one write: a reconnect storm's slot scripts, visitor
-  // marks and PUBLISHes cost one syscall (and one wake-up of Redis) per turn, not one per command
-  // (measured: a third of Herald's connect+subscribe profile was these writes).
-  const enableAutoPipelining = !subscriber;
   let client: RedisClient;
   if (target.clusterNodes && target.clusterNodes.length > 0) {
     client = new Cluster(
@@ -36,7 +32,6 @@ export function connectRedis(target: RedisTarget, role: string, logger: Logger):
       }),
       {
         redisOptions: { ...roleOptions, connectionName },
-        enableAutoPipelining,
         clusterRetryStrategy: (attempt) => Math.min(attempt * 200, 2000),
         // The subscriber keeps one connection per master for SSUBSCRIBE (sharded pub/sub, Redis >= 7);
         // unused, and harmless, when the engine falls back to classic SUBSCRIBE.
@@ -44,7 +39,7 @@ export function connectRedis(target: RedisTarget, role: string, logger: Logger):
       },
     );
   } else if (target.url) {
-    client = new Redis(target.url, { ...roleOptions, connectionName, enableAutoPipelining });
+    client = new Redis(target.url, { ...roleOptions, connectionName });
   } else {
     throw new Error('connectRedis needs REDIS_URL or REDIS_CLUSTER_NODES');
   }
