@@ -2,8 +2,6 @@ import type { EventLogReader, LoggedEvent } from '../realtime/durable-feed.js';
 
 import type { SqlQuery } from './sql-query.js';
 
-export type { SqlQuery };
-
 interface EventRow {
   position: string;
   channel: string;

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { describe, expect, it } from 'vitest';
 import { TokenError, hashRefreshToken, newRefreshToken, parseBearer, signAccessToken, verifyAccessToken } from '../../src/modules/auth/tokens.js';
+import { VerifiedTokens } from '../../src/modules/auth/verified-tokens.js';
 
 const settings = { secret: 's'.repeat(32), issuer: 'herald', audience: 'herald-api', accessTtlMs: 60_000 };
 const claims = { userId: 'u1', role: 'READER' as const, sessionId: 'sess1' };
@@ -83,5 +84,32 @@ describe('refresh tokens and bearer parsing', () => {
     expect(parseBearer('abc')).toBe('abc');
     expect(parseBearer('')).toBeNull();
     expect(parseBearer(42)).toBeNull();
+  });
+});
+
+const verifiedSettings = { secret: 'a-test-secret-long-enough-for-hs256', issuer: 'herald', audience: 'herald-clients', accessTtlMs: 60_000 };
+
+describe('VerifiedTokens', () => {
+  it('answers a token sent again with the same claims, and still expires it on time', () => {
+    const issuedAt = Date.now();
+    const { token, expiresAt } = signAccessToken(verifiedSettings, { userId: 'u1', role: 'READER', sessionId: 's1' }, issuedAt);
+    const tokens = new VerifiedTokens(verifiedSettings);
+    const first = tokens.verify(token, issuedAt);
+    expect(tokens.verify(token, issuedAt + 1_000)).toEqual(first);
+    expect(first).toMatchObject({ userId: 'u1', role: 'READER', sessionId: 's1' });
+    expect(reason(() => tokens.verify(token, expiresAt.getTime()))).toBe('EXPIRED');
+  });
+
+  it('never remembers a token that failed, and refuses a tampered copy of a remembered one', () => {
+    const { token } = signAccessToken(verifiedSettings, { userId: 'u1', role: 'READER', sessionId: 's1' });
+    const tokens = new VerifiedTokens(verifiedSettings);
+    tokens.verify(token);
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const forgedPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), role: 'STAFF' })).toString('base64url');
+    const forged = `${header}.${forgedPayload}.${signature}`;
+    expect(reason(() => tokens.verify(forged))).toBe('INVALID');
+    expect(reason(() => tokens.verify(forged))).toBe('INVALID');
+    const otherSecret = new VerifiedTokens({ ...verifiedSettings, secret: 'another-secret-entirely-for-this-test' });
+    expect(reason(() => otherSecret.verify(token))).toBe('INVALID');
   });
 });
