@@ -89,9 +89,11 @@ export class ConnectionCleanupService {
         progress('finalise', 0, staleTotal);
         while (finalised < staleTotal) {
           // closedAt = lastSeenAt: the last moment the connection was known alive, not the moment we noticed.
+          // Rows locked in id order (finalised ones drop out, so batch after batch too), as an instance's own
+          // closes and heartbeats lock them (connection-records.ts): no deadlock with a live instance's writes.
           const n = await tx.$executeRaw`
             UPDATE "WebSocketConnection" SET "closedAt" = "lastSeenAt", "closeCode" = ${FINALISED_CLOSE_CODE}, "closeReason" = ${FINALISED_CLOSE_REASON}
-            WHERE "id" IN (SELECT "id" FROM "WebSocketConnection" WHERE "closedAt" IS NULL AND "lastSeenAt" < ${staleCutoff} LIMIT ${batch})`;
+            WHERE "id" IN (SELECT "id" FROM "WebSocketConnection" WHERE "closedAt" IS NULL AND "lastSeenAt" < ${staleCutoff} ORDER BY "id" LIMIT ${batch} FOR UPDATE)`;
           if (n === 0) break;
           finalised += n;
           progress('finalise', finalised, Math.max(staleTotal, finalised));

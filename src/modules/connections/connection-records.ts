@@ -67,12 +67,18 @@ export class ConnectionRecords {
     );
   }
 
+  // Both multi-row updates lock their rows in id order first (`lockedInIdOrder`): a batch of closes and a
+  // heartbeat over the same rows would otherwise lock them in different orders (the batch's array order, the
+  // index's order) and deadlock; PostgreSQL then aborts one, and its rows would stay open.
   private async finaliseMany(rows: ClosedConnection[]): Promise<void> {
     await this.query(
-      `UPDATE "WebSocketConnection" AS c
+      `WITH t AS MATERIALIZED (
+         SELECT * FROM unnest($1::text[], $2::timestamp(3)[], $3::int[], $4::text[], $5::timestamp(3)[]) AS t(id, closed_at, code, reason, last_seen)
+       ), ${lockedInIdOrder('SELECT id FROM t')}
+       UPDATE "WebSocketConnection" AS c
        SET "closedAt" = t.closed_at, "closeCode" = t.code, "closeReason" = t.reason, "lastSeenAt" = COALESCE(t.last_seen, c."lastSeenAt")
-       FROM unnest($1::text[], $2::timestamp(3)[], $3::int[], $4::text[], $5::timestamp(3)[]) AS t(id, closed_at, code, reason, last_seen)
-       WHERE c.id = t.id AND c."closedAt" IS NULL`,
+       FROM t, locked
+       WHERE c.id = t.id AND c.id = locked.id AND c."closedAt" IS NULL`,
       [rows.map((r) => r.id), rows.map((r) => r.closedAt.toISOString()), rows.map((r) => r.code), rows.map((r) => r.reason), rows.map((r) => r.lastSeenAt?.toISOString() ?? null)],
     );
   }
@@ -84,7 +90,13 @@ export class ConnectionRecords {
   async markSeen(connectionIds: readonly string[], at: number): Promise<void> {
     if (connectionIds.length === 0) return;
     await this.track(
-      retryDeadlocks(() => this.query('UPDATE "WebSocketConnection" SET "lastSeenAt" = $2::timestamp(3) WHERE "id" = ANY($1::text[]) AND "closedAt" IS NULL', [[...connectionIds], new Date(at).toISOString()])),
+      retryDeadlocks(() =>
+        this.query(
+          `WITH ${lockedInIdOrder('SELECT unnest($1::text[])')}
+           UPDATE "WebSocketConnection" AS c SET "lastSeenAt" = $2::timestamp(3) FROM locked WHERE c.id = locked.id AND c."closedAt" IS NULL`,
+          [[...connectionIds], new Date(at).toISOString()],
+        ),
+      ),
     );
   }
 
@@ -107,12 +119,22 @@ export class ConnectionRecords {
   }
 }
 
-const DEADLOCK_ATTEMPTS = 3;
+/**
+ * A `locked` CTE: the open rows among `ids` (a query of one text column), locked in id order. Rows are
+ * locked as they leave the sort, so every statement built on it takes its row locks in the same order.
+ */
+function lockedInIdOrder(ids: string): string {
+  return `locked AS MATERIALIZED (
+    SELECT w.id FROM "WebSocketConnection" AS w WHERE w.id IN (${ids}) AND w."closedAt" IS NULL ORDER BY w.id FOR UPDATE
+  )`;
+}
+
+const DEADLOCK_ATTEMPTS = 5;
 
 /**
- * Runs a multi-row write again when PostgreSQL aborted it as a deadlock victim (40P01): a heartbeat's
- * `markSeen`, a batch of closes and cleanup's finalising can lock the same rows in different orders, and
- * the victim's rows would otherwise stay open (found by `npm run soak`).
+ * Runs a multi-row write again when PostgreSQL aborted it as a deadlock victim (40P01). Our statements lock
+ * in id order and should not deadlock each other; this stays for what they cannot order against (an
+ * operator's own statement, cleanup in another process): the victim's rows would otherwise stay open.
  */
 async function retryDeadlocks<T>(write: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -120,6 +142,8 @@ async function retryDeadlocks<T>(write: () => Promise<T>): Promise<T> {
       return await write();
     } catch (error) {
       if (attempt >= DEADLOCK_ATTEMPTS || !isDeadlock(error)) throw error;
+      // Apart from the statement that won, with jitter, so two victims do not meet again at once.
+      await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40 * attempt));
     }
   }
 }
