@@ -36,6 +36,9 @@ import { LEGACY_SUBPROTOCOL, subscriptionsTransportWs } from './transport/ws/sub
 import { legacyKeepAliveInterval } from './transport/ws/legacy-keep-alive.js';
 import { HeraldMetrics } from './metrics/metrics.js';
 
+/** Pending connections the kernel may queue for accept() (Node's default is 511). */
+const LISTEN_BACKLOG = 4096;
+
 export interface HeraldApp {
   readonly config: Config;
   readonly logger: Logger;
@@ -174,7 +177,10 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
 
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, config.host, () => {
+      // A deep accept queue (the kernel caps it at net.core.somaxconn): when every client reconnects at once
+      // (a deploy, a network blip) connections Node has not accepted yet wait there instead of their SYNs
+      // being dropped, which costs each such client a TCP retransmit of 1, 3, 7, 15 or 31 s.
+      server.listen({ port, host: config.host, backlog: LISTEN_BACKLOG }, () => {
         server.off('error', reject);
         resolve();
       });

@@ -3,7 +3,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import * as hdr from 'hdr-histogram-js';
-import type { ClientSpec, Command, ConnectResult, LoadProtocol, LoadReport, Reply } from '../load/protocol.js';
+import type { ClientSpec, Command, ConnectResult, LoadProtocol, LoadReport, Reply, StormReport } from '../load/protocol.js';
 import { LOAD_CORE, PINNING, stopChild, track } from './proc.js';
 
 const WORKER = fileURLToPath(new URL('../load/worker.ts', import.meta.url));
@@ -97,6 +97,11 @@ export class LoadPool {
 
   async churn(fraction: number, periodMs: number, durationMs: number): Promise<void> {
     await Promise.all(this.workers.map((w) => w.send({ cmd: 'churn', fraction, periodMs, durationMs })));
+  }
+
+  /** Every worker drops every socket at once and reconnects them (see the worker's reconnectStorm); reports per worker. */
+  async storm(fromSeq: number, timeoutMs: number): Promise<StormReport[]> {
+    return Promise.all(this.workers.map((w) => w.send<StormReport>({ cmd: 'storm', fromSeq, timeoutMs }, timeoutMs + 10_000)));
   }
 
   async report(expected: Record<string, number> = {}): Promise<MergedReport> {

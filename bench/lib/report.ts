@@ -47,6 +47,7 @@ export const metrics = {
     return held.length ? Math.max(...held) : r.manyTopics ? 0 : null;
   },
   kb: (): Pick => (r) => r.capacity?.kbPerSubscriber,
+  storm: (field: 'allSubscribedS' | 'allDeliveringS' | 'deliveringP50S' | 'deliveringP99S' | 'retries' | 'clients'): Pick => (r) => r.capacity?.storm?.[field],
   connect: (): Pick => (r) => r.capacity?.connectPerSec,
   e2e: (label: string, q: 'p50' | 'p99' | 'p999'): Pick => (r) => {
     const point = r.e2e?.points.find((p) => p.label === label);
@@ -90,6 +91,8 @@ function failures(results: BenchResults, kind: PeerKind): string[] {
     if (r.crossInstance?.step) steps.push(['cross-instance', r.crossInstance.step]);
     for (const [label, s] of steps) if (!s.passed) out.push(`run ${i + 1}, ${label}: FAILED — ${s.reason}`);
     if (r.capacity && !r.capacity.allLive) out.push(`run ${i + 1}, capacity: not every idle subscriber received the check event`);
+    const storm = r.capacity?.storm;
+    if (storm && storm.notBack > 0) out.push(`run ${i + 1}, reconnect storm: ${storm.notBack} of ${storm.clients} clients not delivering again (${storm.lastError ?? 'no error seen'})`);
   });
   return out;
 }
@@ -166,6 +169,19 @@ export function renderMarkdown(results: BenchResults): string {
     lines.push(`| ${PEER_LABELS[k]} | ${cell('reference')} | ${cell('50% of max')} | ${cell('80% of max')} |`);
   }
   lines.push('');
+  if (kinds.some((k) => valuesOf(results, k, metrics.storm('clients')).length)) {
+    lines.push(`## Reconnect storm (every idle subscriber of scenario 1's last level drops its socket at once and reconnects at once, retrying as graphql-ws's client does; one event per 100 ms is published meanwhile)`);
+    lines.push('');
+    const stormHead = ['peer', 'clients', 'all subscribed again (s)', 'all delivering again (s)', 'per client: delivering again p50 / p99 (s)', 'retries'];
+    lines.push(`| ${stormHead.join(' | ')} |`, `| ${stormHead.map(() => '---').join(' | ')} |`);
+    for (const k of kinds) {
+      const cell = (field: Parameters<typeof metrics.storm>[0], digits: number) => range(valuesOf(results, k, metrics.storm(field)), digits);
+      lines.push(`| ${PEER_LABELS[k]} | ${cell('clients', 0)} | ${cell('allSubscribedS', 2)} | ${cell('allDeliveringS', 2)} | ${cell('deliveringP50S', 2)} / ${cell('deliveringP99S', 2)} | ${cell('retries', 0)} |`);
+    }
+    lines.push('');
+    lines.push('`—`: not every client was back within 120 s (see the failed steps).');
+    lines.push('');
+  }
   if (kinds.includes('herald-redis')) {
     const local = valuesOf(results, 'herald-redis', (r) => r.crossInstance?.step?.passed ? r.crossInstance.localP50 : null);
     const remote = valuesOf(results, 'herald-redis', (r) => r.crossInstance?.step?.passed ? r.crossInstance.remoteP50 : null);

@@ -24,6 +24,7 @@ export type Command =
   | { id: number; cmd: 'record'; on: boolean }
   | { id: number; cmd: 'report'; expected: Record<string, number> }
   | { id: number; cmd: 'churn'; fraction: number; periodMs: number; durationMs: number }
+  | { id: number; cmd: 'storm'; fromSeq: number; timeoutMs: number }
   | { id: number; cmd: 'close' };
 
 export interface ConnectResult {
@@ -45,6 +46,22 @@ export interface LoadReport {
   readonly closedUnexpectedly: number;
   /** Latency histogram in microseconds, hdr-histogram-js compressed base64. */
   readonly histogram: string;
+  readonly lastError: string | null;
+}
+
+/**
+ * A reconnect storm as one worker saw it: every socket dropped at once, every client reconnecting at once and
+ * retrying as graphql-ws's client does. Times are ms from the drop, per client (-1: never reached).
+ */
+export interface StormReport {
+  readonly clients: number;
+  /** Connected and subscribed again (connection_ack and the subscribe sent; the floor's `subscribed` reply). */
+  readonly subscribedMs: number[];
+  /** Received an event published after the drop. */
+  readonly deliveringMs: number[];
+  readonly retries: number;
+  /** Clients that used up graphql-ws's retry attempts. */
+  readonly gaveUp: number;
   readonly lastError: string | null;
 }
 

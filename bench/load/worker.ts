@@ -5,13 +5,14 @@
  */
 import WebSocket from 'ws';
 import * as hdr from 'hdr-histogram-js';
-import { nowMs, type Command, type ConnectCommand, type ConnectResult, type LoadReport, type Reply } from './protocol.js';
+import { nowMs, type Command, type ConnectCommand, type ConnectResult, type LoadReport, type Reply, type StormReport } from './protocol.js';
 
 const STAMP = /"content":"(\d+\.\d+)\|(\d+)\|/;
 
 interface Client {
   readonly index: number;
   readonly postId: string;
+  readonly token: string | null;
   ws: WebSocket | null;
   subId: number;
   churner: boolean;
@@ -35,8 +36,12 @@ function newHistogram() {
 /** Events published before the last reset (late arrivals of an earlier step) are not counted. */
 let fromSeq = 0;
 
+/** The storm under way: when it began and, per client, when it was subscribed and delivering again. */
+let storm: { readonly startedAt: number; readonly fromSeq: number; readonly subscribedMs: Float64Array; readonly deliveringMs: Float64Array } | null = null;
+
 function onEvent(client: Client, text: string) {
   const match = STAMP.exec(text);
+  if (storm && match && Number(match[2]) >= storm.fromSeq && storm.deliveringMs[client.index]! < 0) storm.deliveringMs[client.index] = nowMs() - storm.startedAt;
   if (match && Number(match[2]) < fromSeq) return;
   counts[client.index]! += 1;
   if (recording && match) histogram.recordValue(Math.max(1, Math.round((nowMs() - Number(match[1])) * 1000)));
@@ -93,7 +98,8 @@ function open(client: Client, token: string | null, done: (ok: boolean) => void)
     settle(false);
   });
   ws.on('close', (code, reason) => {
-    if (!client.closing) {
+    // A socket the storm dropped closes after its client has opened the next one: not a loss.
+    if (!client.closing && client.ws === ws) {
       closedUnexpectedly += 1;
       lastError = `closed ${code} ${String(reason)}`;
     }
@@ -122,7 +128,7 @@ async function connect(command: ConnectCommand): Promise<ConnectResult> {
         return;
       }
       const i = next++;
-      const client: Client = { index: base + i, postId: command.clients[i]!.postId, ws: null, subId: 0, churner: false, closing: false };
+      const client: Client = { index: base + i, postId: command.clients[i]!.postId, token: command.clients[i]!.token, ws: null, subId: 0, churner: false, closing: false };
       clients.push(client);
       open(client, command.clients[i]!.token, (ok) => {
         if (ok) subscribed += 1;
@@ -193,6 +199,53 @@ function churn(fraction: number, periodMs: number, durationMs: number) {
   });
 }
 
+/** graphql-ws's client defaults: 5 retry attempts, waiting 1 s doubling per retry plus 300–3,000 ms of jitter. */
+const RETRY_ATTEMPTS = 5;
+const retryWaitMs = (retries: number) => 1000 * 2 ** retries + 300 + Math.floor(Math.random() * 2700);
+
+/**
+ * Every socket dropped at once (a network blip or a load balancer's restart, as the server sees it), and every
+ * client reconnecting at once, each retrying as graphql-ws does until it is subscribed again. Resolves once
+ * every client has received an event published after the drop (the harness keeps publishing), or gave up, or
+ * at the timeout.
+ */
+async function reconnectStorm(stormFromSeq: number, timeoutMs: number): Promise<StormReport> {
+  const current = { startedAt: nowMs(), fromSeq: stormFromSeq, subscribedMs: new Float64Array(clients.length).fill(-1), deliveringMs: new Float64Array(clients.length).fill(-1) };
+  storm = current;
+  let retries = 0;
+  let gaveUp = 0;
+  const attempt = (client: Client, retry: number) => {
+    open(client, client.token, (ok) => {
+      if (ok) {
+        current.subscribedMs[client.index] = nowMs() - current.startedAt;
+        return;
+      }
+      if (retry >= RETRY_ATTEMPTS) {
+        gaveUp += 1;
+        return;
+      }
+      retries += 1;
+      const timer = setTimeout(() => attempt(client, retry + 1), retryWaitMs(retry));
+      timers.add(timer);
+    });
+  };
+  for (const client of clients) {
+    const old = client.ws;
+    client.ws = null;
+    old?.terminate();
+  }
+  for (const client of clients) attempt(client, 0);
+  const deadline = Date.now() + timeoutMs;
+  const unsettled = () => {
+    let waiting = 0;
+    for (let i = 0; i < clients.length; i++) if (current.deliveringMs[i]! < 0) waiting += 1;
+    return waiting - gaveUp;
+  };
+  while (unsettled() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  storm = null;
+  return { clients: clients.length, subscribedMs: [...current.subscribedMs], deliveringMs: [...current.deliveringMs], retries, gaveUp, lastError };
+}
+
 async function handle(command: Command): Promise<unknown> {
   switch (command.cmd) {
     case 'connect':
@@ -214,6 +267,8 @@ async function handle(command: Command): Promise<unknown> {
     case 'churn':
       churn(command.fraction, command.periodMs, command.durationMs);
       return null;
+    case 'storm':
+      return reconnectStorm(command.fromSeq, command.timeoutMs);
     case 'close':
       for (const timer of timers) clearTimeout(timer);
       for (const client of clients) {

@@ -5,12 +5,15 @@ import type { Peer } from '../lib/peers.js';
 import { sleep } from '../lib/proc.js';
 import { warmUp } from '../lib/step.js';
 import type { Sizes } from './sizes.js';
+import { reconnectStorm, type StormResult } from './reconnect-storm.js';
 
 export interface CapacityResult {
   readonly points: { subscribers: number; rssKB: number; connectPerSec: number; failed: number }[];
   readonly kbPerSubscriber: number;
   readonly connectPerSec: number;
   readonly allLive: boolean;
+  /** Every subscriber of the last level dropped and reconnected at once. */
+  readonly storm?: StormResult;
 }
 
 export interface IdleSubscribers {
@@ -48,7 +51,12 @@ export async function capacity(peer: Peer, sizes: Sizes, log: (line: string) => 
     const allLive = points.every((p) => p.failed === 0) && (await warmUp(peer, [pool], [topic], 30_000));
     const total = points.reduce((s, p) => s + p.subscribers, 0);
     const connectMs = points.reduce((s, p) => s + p.subscribers / p.connectPerSec, 0);
-    return { points, kbPerSubscriber: slope(points.map((p) => [p.subscribers, p.rssKB])), connectPerSec: total / connectMs, allLive };
+    const storm = await reconnectStorm(peer, pool, topic);
+    log(
+      `  reconnect storm, ${storm.clients} clients at once: all subscribed again in ${storm.allSubscribedS ?? '—'} s, all delivering in ${storm.allDeliveringS ?? '—'} s ` +
+        `(per client p50 ${storm.deliveringP50S ?? '—'} s, p99 ${storm.deliveringP99S ?? '—'} s), ${storm.retries} retries, ${storm.notBack} not back`,
+    );
+    return { points, kbPerSubscriber: slope(points.map((p) => [p.subscribers, p.rssKB])), connectPerSec: total / connectMs, allLive, storm };
   } finally {
     await pool.close();
   }
