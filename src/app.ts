@@ -36,8 +36,11 @@ import { LEGACY_SUBPROTOCOL, subscriptionsTransportWs } from './transport/ws/sub
 import { legacyKeepAliveInterval } from './transport/ws/legacy-keep-alive.js';
 import { HeraldMetrics } from './metrics/metrics.js';
 
-/** Pending connections the kernel may queue for accept() (Node's default is 511). */
-const LISTEN_BACKLOG = 4096;
+/**
+ * Pending connections the kernel may queue for accept() (Node's default is 511). Linux caps it at
+ * net.core.somaxconn (4096 by default since 5.4), so an operator raises that sysctl for larger storms.
+ */
+const LISTEN_BACKLOG = 65_535;
 
 export interface HeraldApp {
   readonly config: Config;
