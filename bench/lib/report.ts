@@ -170,7 +170,7 @@ export function renderMarkdown(results: BenchResults): string {
   }
   lines.push('');
   if (kinds.some((k) => valuesOf(results, k, metrics.storm('clients')).length)) {
-    lines.push(`## Reconnect storm (every idle subscriber of scenario 1's last level drops its socket at once and reconnects at once, retrying as graphql-ws's client does; one event per 100 ms is published meanwhile)`);
+    lines.push(`## Reconnect storm (every idle subscriber of scenario 1's last level drops its socket at once and reconnects at once, retrying as graphql-ws's client does; one event a second is published meanwhile, so "delivering again" is precise to a second)`);
     lines.push('');
     const stormHead = ['peer', 'clients', 'all subscribed again (s)', 'all delivering again (s)', 'per client: delivering again p50 / p99 (s)', 'retries'];
     lines.push(`| ${stormHead.join(' | ')} |`, `| ${stormHead.map(() => '---').join(' | ')} |`);
