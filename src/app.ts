@@ -37,7 +37,9 @@ import { legacyKeepAliveInterval } from './transport/ws/legacy-keep-alive.js';
 import { HeraldMetrics } from './metrics/metrics.js';
 
 /**
- * Pending connections the kernel may queue for accept() (Node's default is 511). Linux caps it at
+ * Pending connections the kernel may queue for accept() (Node's default is 511). When every client reconnects
+ * at once (a deploy, a network blip), connections not accepted yet wait there instead of their handshakes being
+ * dropped, which costs each such client a TCP retransmit of 1, 3, 7, 15 or 31 s. Linux caps it at
  * net.core.somaxconn (4096 by default since 5.4), so an operator raises that sysctl for larger storms.
  */
 const LISTEN_BACKLOG = 65_535;
@@ -180,9 +182,6 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
 
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      // A deep accept queue (the kernel caps it at net.core.somaxconn): when every client reconnects at once
-      // (a deploy, a network blip) connections Node has not accepted yet wait there instead of their SYNs
-      // being dropped, which costs each such client a TCP retransmit of 1, 3, 7, 15 or 31 s.
       server.listen({ port, host: config.host, backlog: LISTEN_BACKLOG }, () => {
         server.off('error', reject);
         resolve();
