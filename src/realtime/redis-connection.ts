@@ -16,13 +16,22 @@ const baseOptions: RedisOptions = {
   lazyConnect: false,
 };
 
+const SUBSCRIBER_OPTIONS: RedisOptions = {
+  maxRetriesPerRequest: null,
+  // No ready check (INFO) on the subscriber: ioredis writes a SUBSCRIBE issued during its handshake at once,
+  // the INFO after it then fails in subscriber mode, and the reconnect that follows did not resubscribe
+  // those channels (ioredis#2037; an instance's start-up listeners subscribe in that window). SUBSCRIBE is
+  // valid while Redis loads its data, which is all the ready check waits for.
+  enableReadyCheck: false,
+};
+
 /** Opens one Redis connection (or cluster client); `role` names it in logs and CLIENT LIST. */
 export function connectRedis(target: RedisTarget, role: string, logger: Logger): RedisClient {
   const connectionName = `herald-${role}`;
   // A SUBSCRIBE issued while Redis is away must wait for it (and then be resubscribed) rather than fail:
   // the subscriber connection queues without limit; command connections fail fast.
   const subscriber = role === 'subscriber';
-  const roleOptions: RedisOptions = subscriber ? { ...baseOptions, maxRetriesPerRequest: null } : baseOptions;
+  const roleOptions: RedisOptions = subscriber ? { ...baseOptions, ...SUBSCRIBER_OPTIONS } : baseOptions;
   let client: RedisClient;
   if (target.clusterNodes && target.clusterNodes.length > 0) {
     client = new Cluster(
