@@ -6,7 +6,7 @@ import { createLogger, type Logger } from './shared/logger.js';
 import { EventScopedLoader } from './shared/event-scoped-loader.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './data/embedded.js';
 import { applyMigrations } from './data/migrate.js';
-import { createPrismaClient, createSqlConnection, type DatabaseTarget, type PrismaClient } from './data/db.js';
+import { createPrismaClient, createSqlConnection, type DatabaseTarget, type HeraldDb, type PrismaClient } from './data/db.js';
 import { PostAuthors } from './data/post-authors.js';
 import { EventLog, keepEventLogFor } from './data/event-log.js';
 import { publishPostEvents } from './data/extensions/publish-post-events.js';
@@ -114,9 +114,9 @@ export function buildApp(config: Config, options: BuildOptions = {}): HeraldApp 
     const postAuthors = new PostAuthors(baseDb);
     const postEventRows = new EventScopedLoader<Post | null>((id) => baseDb.post.findUnique({ where: { id } }));
     const db = baseDb
-      .$extends(publishPostEvents(pubsub, logger, (row, version) => postEventRows.prime(`${row.id}:${version}`, row)))
+      .$extends(publishPostEvents({ pubsub, logger, sql: sql.query, onWritten: (row, version) => postEventRows.prime(`${row.id}:${version}`, row) }))
       .$extends(publishCommentEvents(pubsub, logger))
-      .$extends(publishNotificationEvents(pubsub, logger)) as unknown as PrismaClient;
+      .$extends(publishNotificationEvents(pubsub, logger)) as unknown as HeraldDb;
     const stores = createStateStores(config, stateRedis, (error, what) => logger.warn({ err: error }, `${what} failed`));
     const services = createServices({ config, db, sql: sql.query, pubsub, stores, postAuthors, postEventRows, logger, metrics });
     const authenticate: Authenticate = (token) => services.auth.authenticate(token);

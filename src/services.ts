@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './shared/config.js';
 import { EventScopedLoader } from './shared/event-scoped-loader.js';
-import type { PrismaClient } from './data/db.js';
+import type { HeraldDb } from './data/db.js';
 import type { PostAuthors } from './data/post-authors.js';
 import type { SqlQuery } from './data/sql-query.js';
 import type { Post } from './generated/prisma/client.js';
@@ -26,7 +26,7 @@ import type { StateStores } from './state-stores.js';
 export interface ServiceDeps {
   readonly config: Config;
   /** The Prisma client with the publishing extensions. */
-  readonly db: PrismaClient;
+  readonly db: HeraldDb;
   /** Plain SQL for hot writes no extension needs to see (connection records). */
   readonly sql: SqlQuery;
   readonly pubsub: PubSub;

@@ -4,8 +4,12 @@ import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.js';
 import type { SqlQuery } from './sql-query.js';
+import type { PostWrites } from './extensions/publish-post-events.js';
 
 export type { PrismaClient };
+
+/** The client the app runs on: Prisma's, with the methods its publishing extensions add. */
+export type HeraldDb = PrismaClient & { readonly post: PrismaClient['post'] & PostWrites };
 
 export type DatabaseTarget =
   | { readonly kind: 'postgresql'; readonly url: string; readonly poolSize: number }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendAvailable, startTestApp, type TestApp } from '../helpers/test-app.js';
-import { bearer, connectWs, gqlOk, Subscription, type WsHandle } from '../helpers/clients.js';
-import { createPost, registerUser, type TestUser } from '../helpers/users.js';
+import { bearer, connectWs, gql, gqlOk, Subscription, type WsHandle } from '../helpers/clients.js';
+import { createPost, registerStaff, registerUser, type TestUser } from '../helpers/users.js';
 import { waitForStreams } from '../helpers/streams.js';
 
 const POST_UPDATED = `subscription($postId: ID!) { postUpdated(postId: $postId) { eventId timestamp change postId post { id title status } } }`;
@@ -61,5 +61,49 @@ describe.runIf(backendAvailable())('postUpdated over graphql-ws', () => {
     const event = await sub.until((d) => d.postUpdated.post.title === 'Now public');
     expect(event.postUpdated.post.status).toBe('PUBLISHED');
     sub.stop();
+  });
+  // updatePost writes through `pg`, not Prisma (src/data/post-text-update.ts): what it returns, what a
+  // subscriber gets and what is stored must still be the same row, whatever the process's time zone.
+  it('returns and delivers the row as stored, in any process time zone', async () => {
+    const postId = await createPost(app, author);
+    const ws = connectWs(app, bearer(reader.token));
+    sockets.push(ws);
+    const fields = 'id title content status viewCount likeCount commentCount publishedAt createdAt updatedAt';
+    const before = app.app.runtime.pubsub.openStreams('postUpdated');
+    const sub = new Subscription(ws.client, `subscription($postId: ID!) { postUpdated(postId: $postId) { post { ${fields} } } }`, { postId });
+    await waitForStreams(app, 'postUpdated', before + 1);
+    const zone = process.env.TZ;
+    process.env.TZ = 'Pacific/Chatham'; // +13:45: a local-time misreading of a timestamp would show
+    try {
+      const updated = await gqlOk<{ updatePost: Record<string, unknown> }>(
+        app,
+        `mutation($id: ID!, $input: UpdatePostInput!) { updatePost(id: $id, input: $input) { ${fields} } }`,
+        { id: postId, input: { content: 'Rewritten \u00e9\u{1F600}' } },
+        author.token,
+      );
+      const { authorId, ...stored } = await app.app.runtime.db.post.findUniqueOrThrow({ where: { id: postId } });
+      expect(authorId).toBe(author.id);
+      expect(updated.updatePost).toEqual({
+        ...stored,
+        publishedAt: stored.publishedAt?.toISOString(),
+        createdAt: stored.createdAt.toISOString(),
+        updatedAt: stored.updatedAt.toISOString(),
+      });
+      expect(stored.content).toBe('Rewritten \u00e9\u{1F600}');
+      expect(Math.abs(stored.updatedAt.getTime() - Date.now())).toBeLessThan(60_000);
+      const event = await sub.until((d) => d.postUpdated.post.content === stored.content);
+      expect(event.postUpdated.post).toEqual(updated.updatePost);
+    } finally {
+      process.env.TZ = zone;
+      sub.stop();
+    }
+  });
+
+  it('answers NOT_FOUND to staff for a post that does not exist, and creates nothing', async () => {
+    const staff = await registerStaff(app);
+    const missing = '00000000-0000-4000-8000-000000000000';
+    const result = await gql(app, 'mutation($id: ID!) { updatePost(id: $id, input: { title: "x" }) { id } }', { id: missing }, staff.token);
+    expect(result.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(await app.app.runtime.db.post.count({ where: { id: missing } })).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/shared/config.js';
 import { EventScopedLoader } from '../../src/shared/event-scoped-loader.js';
-import type { PrismaClient } from '../../src/data/db.js';
+import type { HeraldDb } from '../../src/data/db.js';
 import { PostAuthors } from '../../src/data/post-authors.js';
 import type { Post } from '../../src/generated/prisma/client.js';
 import { PubSub } from '../../src/realtime/pubsub.js';
@@ -17,7 +17,7 @@ describe('service wiring', () => {
     vi.useFakeTimers();
     const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'a-test-secret-that-is-long-enough' });
     // Building touches no database: a client that would throw on any use proves it.
-    const db = new Proxy({}, { get: () => { throw new Error('the database was used while wiring'); } }) as unknown as PrismaClient;
+    const db = new Proxy({}, { get: () => { throw new Error('the database was used while wiring'); } }) as unknown as HeraldDb;
     const pubsub = new PubSub(createMemoryEngine(), { capacity: 10, expiryMs: 1000 }, 'wiring:');
     const services = createServices({
       config,

@@ -2,10 +2,31 @@ import { Prisma, type Post } from '../../generated/prisma/client.js';
 import type { PubSub } from '../../realtime/pubsub.js';
 import { topics } from '../../realtime/topics.js';
 import type { Logger } from 'pino';
+import type { SqlQuery } from '../sql-query.js';
+import { updatePostText, type PostTextChange } from '../post-text-update.js';
 
 interface PostRow {
   id: string;
   updatedAt?: Date;
+}
+
+/** What this extension adds to `db.post`. */
+export interface PostWrites {
+  /**
+   * Sets a post's title and/or content; the whole row, or null when no such post exists. One statement
+   * through `pg` (`src/data/post-text-update.ts`), published like `post.update`. Not part of an interactive
+   * transaction: it runs on its own connection.
+   */
+  updateText(id: string, change: PostTextChange): Promise<Post | null>;
+}
+
+export interface PublishPostEventsOptions {
+  readonly pubsub: PubSub;
+  readonly logger: Logger;
+  /** Where `post.updateText` runs its statement. */
+  readonly sql: SqlQuery;
+  /** Told the written row and its version (the `updatedAt` its event carries), for local subscribers. */
+  readonly onWritten?: (row: Post, version: number) => void;
 }
 
 /**
@@ -14,7 +35,7 @@ interface PostRow {
  * topic's doorbell, hands the written row to local subscribers (keyed by its version, the `updatedAt` the
  * event carries), and tells every instance to drop cached visibility when the status changed.
  */
-export function publishPostEvents(pubsub: PubSub, logger: Logger, onWritten?: (row: Post, version: number) => void) {
+export function publishPostEvents({ pubsub, logger, sql, onWritten }: PublishPostEventsOptions) {
   const written = (row: PostRow, args: unknown) => {
     if (isWholeRow(args) && row.updatedAt instanceof Date) onWritten?.(row as unknown as Post, row.updatedAt.getTime());
     pubsub.appended(topics.postUpdated(row.id));
@@ -24,8 +45,14 @@ export function publishPostEvents(pubsub: PubSub, logger: Logger, onWritten?: (r
       .publish(topics.postVisibilityChanged(), { postId })
       .catch((error: unknown) => logger.warn({ err: error, postId }, 'postVisibilityChanged publish failed'));
   };
+  const updateText: PostWrites['updateText'] = async (id, change) => {
+    const row = await updatePostText(sql, id, change);
+    if (row) written(row, {});
+    return row;
+  };
   return Prisma.defineExtension({
     name: 'publish-post-events',
+    model: { post: { updateText } },
     query: {
       post: {
         async create({ args, query }) {

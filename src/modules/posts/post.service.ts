@@ -1,4 +1,4 @@
-import type { PrismaClient } from '../../data/db.js';
+import type { HeraldDb } from '../../data/db.js';
 import type { EventScopedLoader } from '../../shared/event-scoped-loader.js';
 import { requireText } from '../../shared/text-input.js';
 import { rowsById } from '../../shared/rows-by-id.js';
@@ -30,7 +30,7 @@ const CONTENT_MAX = 100_000;
 export const STATS_PUBLISH_INTERVAL_MS = 200;
 
 export interface PostServiceDeps {
-  readonly db: PrismaClient;
+  readonly db: HeraldDb;
   readonly pubsub: PubSub;
   /** Told when a post is published or liked (notifications). */
   readonly sink: PostEventsSink | null;
@@ -45,7 +45,7 @@ export interface PostServiceDeps {
 }
 
 export class PostService {
-  private readonly db: PrismaClient;
+  private readonly db: HeraldDb;
   private readonly pubsub: PubSub;
   private readonly sink: PostEventsSink | null;
   private readonly onError: (error: unknown, what: string) => void;
@@ -83,14 +83,14 @@ export class PostService {
 
   async update(id: string, input: PostInput): Promise<Post> {
     if (!isUuid(id)) throw notFound('Post');
-    const data: { title?: string; content?: string } = {};
-    if (input.title !== undefined && input.title !== null) data.title = requireText(input.title, 'title', TITLE_MAX);
-    if (input.content !== undefined && input.content !== null) data.content = requireText(input.content, 'content', CONTENT_MAX);
-    if (Object.keys(data).length === 0) throw badInput('Nothing to update: give a title or content');
-    // One statement: a missing post is Prisma's P2025, not a read before the write.
-    return this.db.post.update({ where: { id }, data }).catch((error: unknown) => {
-      throw isRecordNotFound(error) ? notFound('Post') : error;
-    });
+    const change: { title?: string; content?: string } = {};
+    if (input.title !== undefined && input.title !== null) change.title = requireText(input.title, 'title', TITLE_MAX);
+    if (input.content !== undefined && input.content !== null) change.content = requireText(input.content, 'content', CONTENT_MAX);
+    if (change.title === undefined && change.content === undefined) throw badInput('Nothing to update: give a title or content');
+    // One statement: a missing post is no row, not a read before the write.
+    const post = await this.db.post.updateText(id, change);
+    if (!post) throw notFound('Post');
+    return post;
   }
 
   /** Publishing twice is a no-op: readers are notified once. */
@@ -216,10 +216,6 @@ export class PostService {
     if (!post) throw notFound('Post');
     return post;
   }
-}
-
-function isRecordNotFound(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === 'P2025';
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
