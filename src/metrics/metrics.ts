@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { DeliveryTally } from './delivery-tally.js';
 import type { PubSubObserver } from '../realtime/pubsub.js';
 import { shareWithClusterPrimary } from './cluster-metrics.js';
 
@@ -33,25 +34,14 @@ export class HeraldMetrics {
     registers: [this.registry],
   });
   readonly eventsPublished = new Counter({ name: 'herald_events_published_total', help: 'Events published by this instance, by topic', labelNames: ['topic'] as const, registers: [this.registry] });
-  readonly eventsDelivered = new Counter({
-    name: 'herald_events_delivered_total',
-    help: 'Events handed to a subscriber on this instance (one per subscriber), by topic',
-    labelNames: ['topic'] as const,
-    registers: [this.registry],
-  });
   readonly eventsDropped = new Counter({
     name: 'herald_events_dropped_total',
     help: 'Events dropped before delivery (slow consumer overflow, or expired in the queue), by topic and reason',
     labelNames: ['topic', 'reason'] as const,
     registers: [this.registry],
   });
-  readonly deliveryLatency = new Histogram({
-    name: 'herald_event_delivery_latency_seconds',
-    help: "Time from an event's publication (its timestamp) to its delivery to a subscriber on this instance",
-    labelNames: ['topic'] as const,
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
+  /** herald_events_delivered_total and herald_event_delivery_latency_seconds, once per subscriber per event. */
+  private readonly deliveries = new DeliveryTally();
   readonly openStreams = new Gauge({ name: 'herald_pubsub_streams_open', help: 'Subscriber streams listening on this instance, by topic', labelNames: ['topic'] as const, registers: [this.registry] });
 
   constructor(defaultLabels: Record<string, string> = {}) {
@@ -59,6 +49,7 @@ export class HeraldMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'herald_process_' });
     // Under WEB_CONCURRENCY the primary gathers every worker's registry for CLUSTER_METRICS_PORT.
     shareWithClusterPrimary(this.registry);
+    this.deliveries.register(this.registry);
   }
 
   /** The PubSub hooks (its constructor's 4th parameter) feeding the event metrics. */
@@ -68,24 +59,8 @@ export class HeraldMetrics {
       dropped: (topic, reason) => this.eventsDropped.inc({ topic, reason }),
       streamOpened: (topic) => this.openStreams.inc({ topic }),
       streamClosed: (topic) => this.openStreams.dec({ topic }),
-      delivered: (topic, publishedAtMs) => {
-        const child = this.deliveryChild(topic);
-        child.delivered.inc();
-        if (Number.isFinite(publishedAtMs)) child.latency.observe(Math.max(0, Date.now() - publishedAtMs) / 1000);
-      },
+      delivered: (topic, publishedAtMs) => this.deliveries.record(topic, (Date.now() - publishedAtMs) / 1000),
     };
-  }
-
-  // `delivered` runs once per event per subscriber: resolve the labelled children once per topic
-  // instead of hashing the label set on every call.
-  private readonly deliveryChildren = new Map<string, { delivered: Counter.Internal; latency: Histogram.Internal<'topic'> }>();
-  private deliveryChild(topic: string): { delivered: Counter.Internal; latency: Histogram.Internal<'topic'> } {
-    let child = this.deliveryChildren.get(topic);
-    if (!child) {
-      child = { delivered: this.eventsDelivered.labels({ topic }), latency: this.deliveryLatency.labels({ topic }) };
-      this.deliveryChildren.set(topic, child);
-    }
-    return child;
   }
 
   /** Prometheus text exposition format. */
