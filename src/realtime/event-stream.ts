@@ -65,6 +65,11 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
   private sinkBusy = false;
   /** Producers waiting for the queue to drain to half its capacity (a replay reading page by page). */
   private roomWaiters: (() => void)[] = [];
+  /**
+   * What a pending sink delivery calls back when it settles: made on the first one and kept, rather than two
+   * closures per subscriber per event (a fan-out of a result still executing makes one per subscriber).
+   */
+  private sinkCallbacks: { readonly settled: () => void; readonly failed: (error: unknown) => void } | null = null;
 
   constructor(private readonly options: EventStreamOptions<T>) {}
 
@@ -193,16 +198,17 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
     }
     if (!pending) return;
     this.sinkBusy = true;
-    pending.then(
-      () => {
+    this.sinkCallbacks ??= {
+      settled: () => {
         this.sinkBusy = false;
         this.drainToSink();
       },
-      (error: unknown) => {
+      failed: (error: unknown) => {
         this.sinkBusy = false;
         this.fail(asError(error));
       },
-    );
+    };
+    pending.then(this.sinkCallbacks.settled, this.sinkCallbacks.failed);
   }
 
   private drainToSink(): void {

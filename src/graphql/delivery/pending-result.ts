@@ -2,8 +2,8 @@ import type { DeliveredResult, ResultSink } from './delivered-result.js';
 
 interface Waiter {
   readonly sink: ResultSink;
-  resolve(): void;
-  reject(error: unknown): void;
+  readonly resolve: ((value: unknown) => unknown) | null | undefined;
+  readonly reject: ((error: unknown) => unknown) | null | undefined;
 }
 
 /**
@@ -23,14 +23,14 @@ export class PendingResult {
           try {
             const pending = waiter.sink.next(delivered);
             if (pending) pending.then(waiter.resolve, waiter.reject);
-            else waiter.resolve();
+            else waiter.resolve?.(undefined);
           } catch (error) {
-            waiter.reject(error);
+            waiter.reject?.(error);
           }
         }
       },
       (error: unknown) => {
-        for (const waiter of this.waiters.splice(0)) waiter.reject(error);
+        for (const waiter of this.waiters.splice(0)) waiter.reject?.(error);
       },
     );
   }
@@ -41,7 +41,8 @@ export class PendingResult {
     const waiters = this.waiters;
     return {
       then(resolve, reject) {
-        waiters.push({ sink, resolve: () => void resolve?.(undefined), reject: (error) => void reject?.(error) });
+        // The caller's own callbacks, not wrappers: a fan-out makes one waiter per subscriber.
+        waiters.push({ sink, resolve, reject });
         return undefined as never;
       },
     };
