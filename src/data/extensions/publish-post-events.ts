@@ -36,8 +36,9 @@ export interface PublishPostEventsOptions {
  * event carries), and tells every instance to drop cached visibility when the status changed.
  */
 export function publishPostEvents({ pubsub, logger, sql, onWritten }: PublishPostEventsOptions) {
-  const written = (row: PostRow, args: unknown) => {
-    if (isWholeRow(args) && row.updatedAt instanceof Date) onWritten?.(row as unknown as Post, row.updatedAt.getTime());
+  /** `wholeRow`: the write returned every column, so the row is what subscribers would load. */
+  const written = (row: PostRow, wholeRow: boolean) => {
+    if (wholeRow && row.updatedAt instanceof Date) onWritten?.(row as unknown as Post, row.updatedAt.getTime());
     pubsub.appended(topics.postUpdated(row.id));
   };
   const visibilityChanged = (postId: string) => {
@@ -47,7 +48,7 @@ export function publishPostEvents({ pubsub, logger, sql, onWritten }: PublishPos
   };
   const updateText: PostWrites['updateText'] = async (id, change) => {
     const row = await updatePostText(sql, id, change);
-    if (row) written(row, {});
+    if (row) written(row, true);
     return row;
   };
   return Prisma.defineExtension({
@@ -57,12 +58,12 @@ export function publishPostEvents({ pubsub, logger, sql, onWritten }: PublishPos
       post: {
         async create({ args, query }) {
           const result = (await query(args)) as unknown as PostRow;
-          written(result, args);
+          written(result, isWholeRow(args));
           return result as never;
         },
         async update({ args, query }) {
           const result = (await query(args)) as unknown as PostRow;
-          written(result, args);
+          written(result, isWholeRow(args));
           if ((args.data as { status?: unknown }).status !== undefined) visibilityChanged(result.id);
           return result as never;
         },
