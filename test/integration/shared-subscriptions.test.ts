@@ -3,6 +3,7 @@ import { backendAvailable, startTestApp, type TestApp } from '../helpers/test-ap
 import { bearer, connectWs, gqlOk, Subscription, type WsHandle } from '../helpers/clients.js';
 import { createPost, registerStaff, registerUser, type TestUser } from '../helpers/users.js';
 import { waitForStreams, waitForStreamsClosed } from '../helpers/streams.js';
+import { PendingResult } from '../../src/graphql/delivery/pending-result.js';
 
 // Subscription events are executed once per shape (document, variables, viewer scope) and shared; these
 // tests check that sharing never leaks one viewer's result to another and that subscribers stay independent.
@@ -86,18 +87,27 @@ describe.runIf(backendAvailable())('shared subscription execution', () => {
     await waitForStreamsClosed(app, 'postUpdated');
   });
 
-  it('hands local subscribers the row this instance just wrote, without loading it again', async () => {
+  it('hands local subscribers the row this instance just wrote, without loading it again or waiting on a pending execution', async () => {
     const postId = await createPost(app, author);
-    const sub = new Subscription(socketFor(readers[0]!).client, POST_UPDATED, { postId });
-    await waitForStreams(app, 'postUpdated', 1);
+    const subs = [readers[0]!, readers[1]!].map((reader) => new Subscription(socketFor(reader).client, POST_UPDATED, { postId }));
+    await waitForStreams(app, 'postUpdated', 2);
     const loader = (app.app.runtime.services.posts as unknown as { deps: { eventRows: { load: (id: string) => Promise<unknown> } } }).deps.eventRows;
     const loads = vi.spyOn(loader, 'load');
-    await rename(postId, 'Written here');
-    const event = await sub.until((d) => d.postUpdated.post.title === 'Written here');
-    expect(event.postUpdated.post).toEqual({ id: postId, title: 'Written here' });
-    expect(loads.mock.calls.filter(([id]) => id === postId)).toHaveLength(0);
-    loads.mockRestore();
-    sub.stop();
+    const waits = vi.spyOn(PendingResult.prototype, 'deliverTo');
+    try {
+      await rename(postId, 'Written here');
+      const events = await Promise.all(subs.map((sub) => sub.until((d) => d.postUpdated.post.title === 'Written here')));
+      for (const event of events) expect(event.postUpdated.post).toEqual({ id: postId, title: 'Written here' });
+      expect(loads.mock.calls.filter(([id]) => id === postId)).toHaveLength(0);
+      // The row is known, so the shared execution finished in the same turn: each subscriber was written as
+      // the event reached it, none queued behind the execution (a fan-out's first frame leaves at once).
+      expect(waits).not.toHaveBeenCalled();
+    } finally {
+      loads.mockRestore();
+      waits.mockRestore();
+      for (const sub of subs) sub.stop();
+      await waitForStreamsClosed(app, 'postUpdated');
+    }
   });
 
   it('gives each viewer their own likedByMe and author email', async () => {

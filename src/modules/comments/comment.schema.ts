@@ -38,6 +38,11 @@ export const CommentRef = builder.objectRef<Comment>('Comment').implement({
 
 type CommentEventShape = TopicEvent<'commentAdded'> | TopicEvent<'commentApproved'>;
 
+function existingComment(comment: Comment | null): Comment {
+  if (!comment) throw notFound('Comment');
+  return comment;
+}
+
 const CommentEventRef = builder.objectRef<CommentEventShape>('CommentEvent').implement({
   description: 'A comment was added or approved.',
   fields: (t) => ({
@@ -47,10 +52,10 @@ const CommentEventRef = builder.objectRef<CommentEventShape>('CommentEvent').imp
     comment: t.field({
       type: CommentRef,
       description: 'The comment as it is now.',
-      resolve: async (e, _a, ctx) => {
-        const comment = await ctx.services.comments.loadForEvent(e.commentId, e.eventId);
-        if (!comment) throw notFound('Comment');
-        return comment;
+      // Synchronous once the row is known, so the event's shared execution can finish in the same turn.
+      resolve: (e, _a, ctx) => {
+        const loaded = ctx.services.comments.loadForEvent(e.commentId, e.eventId);
+        return loaded instanceof Promise ? loaded.then(existingComment) : existingComment(loaded);
       },
     }),
   }),

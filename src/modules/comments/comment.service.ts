@@ -98,7 +98,7 @@ export class CommentService {
   }
 
   /** The comment for one event, loaded once and shared by every subscriber of that event. */
-  loadForEvent(commentId: string, eventId: string): Promise<Comment | null> {
+  loadForEvent(commentId: string, eventId: string): Comment | null | Promise<Comment | null> {
     return this.eventLoads.get(`${commentId}:${eventId}`, commentId);
   }
 

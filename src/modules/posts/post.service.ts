@@ -142,9 +142,9 @@ export class PostService {
 
   /**
    * The post for one event: every subscriber of that event shares one load (a fan-out to 5,000
-   * subscribers costs one query, not 5,000).
+   * subscribers costs one query, not 5,000). A plain value once the row is known: see EventScopedLoader.
    */
-  loadForEvent(postId: string, version: number): Promise<Post | null> {
+  loadForEvent(postId: string, version: number): Post | null | Promise<Post | null> {
     return this.deps.eventRows.get(`${postId}:${version}`, postId);
   }
 
