@@ -1,11 +1,20 @@
+import { randomUUID } from 'node:crypto';
 import type { DurableFeed } from './durable-feed.js';
 import type { PubSubEngine } from './engine.js';
 import { newEventIdentity } from './event-id.js';
 import { EventStream, type EventStreamOptions, type OverflowPolicy } from './event-stream.js';
 import { DURABLE_TOPICS, type EventIdentity, type Topic, type TopicEvent, type TopicKey, type TopicPayloads } from './topics.js';
 
-/** What a durable topic's channel carries: only "the log has a new event here"; the event is read from the log. */
-const DOORBELL = Object.freeze({});
+/**
+ * What a durable topic's channel carries: only "the log has a new event here" (the event is read from the
+ * log), and, when the writer already woke its own feed for it, which PubSub rang, so that one ignores it.
+ */
+interface DoorbellRing {
+  readonly from?: string;
+}
+
+/** A ring every listener heeds, the writer too (it had no local subscriber of the topic when it wrote). */
+const ANONYMOUS_RING: DoorbellRing = Object.freeze({});
 
 export interface StreamLimits {
   readonly capacity: number;
@@ -58,6 +67,8 @@ export class PubSub {
   private readonly doorbells = new Map<string, Doorbell>();
   /** The topic each event of a merged stream came on (events are shared objects: one entry per event). */
   private readonly topicOfEvent = new WeakMap<object, TopicKey>();
+  /** The ring of a write whose local subscribers this PubSub already woke: `from` is this PubSub's own. */
+  private readonly ownRing: Required<DoorbellRing> = Object.freeze({ from: randomUUID() });
 
   constructor(
     private readonly engine: PubSubEngine,
@@ -80,12 +91,16 @@ export class PubSub {
   /**
    * Rings the doorbell of a durable topic after a write appended to it: the instances with subscribers of
    * that topic (and only they: the ring travels on the topic's own channel) read the log. A lost ring
-   * costs latency, never an event: the log is read again when Redis is back, and on a timer.
+   * costs latency, never an event: the log is read again when Redis is back, and on a timer. This
+   * instance's own subscribers do not wait for the ring to come back through Redis: the feed reads now
+   * (the write has committed), and the returning ring is ignored.
    */
   appended<K extends TopicKey>(topic: Topic<K>): void {
     const feed = this.feed;
     if (!feed) return;
-    this.engine.publish(this.namespace + topic.channel, DOORBELL).catch(() => feed.poke());
+    const heardHere = this.doorbells.has(topic.channel);
+    if (heardHere) feed.poke();
+    this.engine.publish(this.namespace + topic.channel, heardHere ? this.ownRing : ANONYMOUS_RING).catch(() => feed.poke());
     // The write's event is this instance's publication, as a published ephemeral event is.
     this.observer.published?.(topic.key);
   }
@@ -201,8 +216,11 @@ export class PubSub {
     if (isClosed()) for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
   }
 
-  /** Wakes the feed when a durable topic's doorbell rings (one function for every channel). */
-  private readonly ringHeard = (): void => this.feed?.poke();
+  /** Wakes the feed when another instance rings a durable topic's doorbell (one function for every channel). */
+  private readonly ringHeard = (message: unknown): void => {
+    if ((message as DoorbellRing | null)?.from === this.ownRing.from) return;
+    this.feed?.poke();
+  };
 
   /**
    * One engine subscription per durable channel for the whole instance, however many local subscribers it

@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { DurableFeed, type EventLogReader, type LoggedEvent } from '../../src/realtime/durable-feed.js';
 import { durableEventId, ResumeError } from '../../src/realtime/event-cursor.js';
+import { createMemoryEngine } from '../../src/realtime/memory-engine.js';
+import type { PubSubEngine } from '../../src/realtime/engine.js';
+import { PubSub } from '../../src/realtime/pubsub.js';
+import { topics } from '../../src/realtime/topics.js';
 
 const EPOCH = 'abcdef01';
 
@@ -103,5 +107,58 @@ describe('DurableFeed', () => {
     expect(await reason(durableEventId(2n, EPOCH))).toBe('CURSOR_EXPIRED');
     expect(await reason(durableEventId(4n, EPOCH))).toBe('none');
     feed.stop();
+  });
+});
+
+/** Instances sharing one event log and one bus (Redis's stand-in); `ringsLost` drops every ring in transit. */
+function instances(count: number) {
+  const log = new MemoryLog();
+  const bus = createMemoryEngine();
+  const transit = { ringsLost: false };
+  const engine: PubSubEngine = { ...bus, publish: (channel, message) => (transit.ringsLost ? Promise.resolve() : bus.publish(channel, message)) };
+  const made = Array.from({ length: count }, () => {
+    let reads = 0;
+    const counted: EventLogReader = { head: () => log.head(), replay: (...a) => log.replay(...a), locate: (p) => log.locate(p), after: (p, l) => (reads++, log.after(p, l)) };
+    const feed = new DurableFeed(counted, quiet, 60_000);
+    const pubsub = new PubSub(engine, { capacity: 100, expiryMs: 60_000 }, 'test:', {}, feed);
+    return { pubsub, reads: () => reads };
+  });
+  return { log, transit, instances: made };
+}
+
+const within = <T>(promise: Promise<T>, ms: number) =>
+  Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`nothing within ${ms} ms`)), ms))]);
+
+describe('doorbells', () => {
+  const topic = topics.postUpdated('p1');
+
+  it("hands a write to the writer's own subscribers without waiting for its ring to come back", async () => {
+    const { log, transit, instances: [writer] } = instances(1);
+    await writer!.pubsub.start();
+    const stream = await writer!.pubsub.subscribe(topic);
+    transit.ringsLost = true;
+    log.append(topic.channel);
+    writer!.pubsub.appended(topic);
+    // The backstop timer is a minute away: only a read at the write itself delivers this in time.
+    const step = await within(stream.next(), 1000);
+    expect(step.value).toMatchObject({ n: 1 });
+    stream.end();
+  });
+
+  it('reads once per write on the writer (its returning ring ignored), and other instances read on its ring', async () => {
+    const { log, instances: [writer, other] } = instances(2);
+    for (const i of [writer!, other!]) await i.pubsub.start();
+    const mine = await writer!.pubsub.subscribe(topic);
+    const theirs = await other!.pubsub.subscribe(topic);
+    const before = [writer!.reads(), other!.reads()];
+    log.append(topic.channel);
+    writer!.pubsub.appended(topic);
+    const [a, b] = await within(Promise.all([mine.next(), theirs.next()]), 1000);
+    expect(a.value).toMatchObject({ n: 1 });
+    expect(b.value).toMatchObject({ n: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect([writer!.reads() - before[0]!, other!.reads() - before[1]!]).toEqual([1, 1]);
+    mine.end();
+    theirs.end();
   });
 });
