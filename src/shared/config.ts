@@ -83,6 +83,7 @@ const envSchema = z.object({
   TRUSTED_PROXIES: csv.default([]),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INSTANCE_ID: z.string().min(1).optional(),
+  HTTP_MAX_BODY_BYTES: positiveInt.default(25_000_000),
   GRAPHQL_MAX_DEPTH: positiveInt.default(12),
   GRAPHQL_MAX_ALIASES: positiveInt.default(30),
   GRAPHQL_MAX_TOKENS: positiveInt.default(2000),
@@ -165,6 +166,8 @@ export interface Config {
   readonly trustedProxies: readonly string[];
   readonly logLevel: Env['LOG_LEVEL'];
   readonly instanceId: string;
+  /** Larger GraphQL request bodies over HTTP are refused (413, REQUEST_ENTITY_TOO_LARGE). */
+  readonly httpMaxBodyBytes: number;
   readonly graphqlLimits: { readonly maxDepth: number; readonly maxAliases: number; readonly maxTokens: number; readonly maxCost: number };
   // Security (issue #16): what the GraphQL endpoint reveals about its schema.
   /** GraphiQL on GET /graphql from a browser. */
@@ -274,6 +277,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     trustedProxies: e.TRUSTED_PROXIES,
     logLevel: e.LOG_LEVEL,
     instanceId: e.INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    httpMaxBodyBytes: e.HTTP_MAX_BODY_BYTES,
     graphqlLimits: {
       maxDepth: e.GRAPHQL_MAX_DEPTH,
       maxAliases: e.GRAPHQL_MAX_ALIASES,

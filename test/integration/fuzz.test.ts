@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendAvailable, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { bearer, connectWs, gql, gqlOk, Subscription, type WsHandle } from '../helpers/clients.js';
@@ -11,6 +12,7 @@ const CONNECTIONS = Number(process.env.FUZZ_CONNECTIONS ?? 60);
 const FRAMES_PER_CONNECTION = 40;
 const DOCUMENTS = Number(process.env.FUZZ_DOCUMENTS ?? 400);
 const MAX_PAYLOAD = 16 * 1024;
+const MAX_BODY = 64 * 1024;
 
 /** Close codes the README documents for misbehaving clients (and 1000/1005 for a plain close). */
 const DOCUMENTED_CLOSE_CODES = new Set([1000, 1005, 1009, 4400, 4401, 4403, 4408, 4409, 4429, 4413]);
@@ -38,7 +40,7 @@ describe.runIf(backendAvailable())('hostile input', () => {
   const int = (max: number) => Math.floor(random() * max);
 
   beforeAll(async () => {
-    app = await startTestApp({ WS_MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD), WS_INIT_TIMEOUT: '1s', WS_MAX_OPERATIONS_PER_SECOND: '1000' });
+    app = await startTestApp({ HTTP_MAX_BODY_BYTES: String(MAX_BODY), WS_MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD), WS_INIT_TIMEOUT: '1s', WS_MAX_OPERATIONS_PER_SECOND: '1000' });
     author = await registerUser(app, 'fuzz');
     postId = await createPost(app, author);
   });
@@ -133,5 +135,40 @@ describe.runIf(backendAvailable())('hostile input', () => {
       for (const error of result.errors ?? []) expect(error.extensions?.code, `${doc}: ${error.message}`).toBeTypeOf('string');
     }
     console.info('fuzz documents', { seed: SEED, documents: DOCUMENTS, statuses: Object.fromEntries(statuses), codes: Object.fromEntries(codes) });
+  });
+  /** POSTs `body` to /graphql, declaring its length or (`chunked`) sending it in pieces without one. */
+  function post(body: string, chunked: boolean): Promise<{ status: number; json: { data?: unknown; errors?: { extensions?: { code?: string } }[] } }> {
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (!chunked) headers['content-length'] = String(Buffer.byteLength(body));
+      const req = httpRequest(new URL('/graphql', app.httpUrl), { method: 'POST', headers }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }));
+      });
+      // A server that refuses before reading everything may reset the rest of the upload.
+      req.on('error', reject);
+      if (chunked) for (let i = 0; i < body.length; i += 8192) req.write(body.slice(i, i + 8192));
+      req.end(chunked ? undefined : body);
+    });
+  }
+
+  /** A `{ health }` query padded with a variable to exactly `bytes` bytes of JSON. */
+  const paddedQuery = (bytes: number) => {
+    const shell = JSON.stringify({ query: '{ health { status } }', variables: { pad: '' } });
+    return JSON.stringify({ query: '{ health { status } }', variables: { pad: 'x'.repeat(bytes - shell.length) } });
+  };
+
+  it.each([
+    ['declared by Content-Length', false],
+    ['sent chunked, without one', true],
+  ])('refuses a request body over HTTP_MAX_BODY_BYTES %s (413, REQUEST_ENTITY_TOO_LARGE) and takes one at the bound', async (_how, chunked) => {
+    const over = await post(paddedQuery(MAX_BODY + 1), chunked);
+    expect(over.status).toBe(413);
+    expect(over.json.errors?.[0]?.extensions?.code).toBe('REQUEST_ENTITY_TOO_LARGE');
+    const at = await post(paddedQuery(MAX_BODY), chunked);
+    expect(at.status).toBe(200);
+    expect(at.json.data).toEqual({ health: { status: expect.any(String) } });
   });
 });

@@ -10,6 +10,7 @@ import type { Plugin } from 'graphql-yoga';
 import { isOriginAllowed } from '../origin.js';
 import { loadTrustedDocuments, type TrustedDocuments } from '../../graphql/trusted-documents.js';
 import { trustedDocumentsPlugin } from '../../graphql/plugins/trusted-documents.js';
+import { requestBodyLimit } from './request-body-limit.js';
 
 export type HeraldYoga = YogaServerInstance<YogaServerContext, Context>;
 
@@ -61,7 +62,10 @@ export function createHeraldYoga(deps: YogaDeps): HeraldYoga {
     // Yoga's default, stated because trusted documents rely on it: their nodes live as long as the
     // process, so each is validated once and answered from this cache after (plugins/trusted-documents.ts).
     parserAndValidationCache: true,
-    plugins: [...pipelinePlugins(deps.config, deps.logger), trustedDocumentsPlugin(trusted), ...(deps.plugins ?? [])],
+    // The bound is requestBodyLimit's, last so it sees whichever request parser was chosen: Yoga's own
+    // re-streams every body to count it, which a Content-Length from Node's HTTP server makes needless.
+    maxRequestBodySize: false,
+    plugins: [...pipelinePlugins(deps.config, deps.logger), trustedDocumentsPlugin(trusted), ...(deps.plugins ?? []), requestBodyLimit(deps.config.httpMaxBodyBytes)],
   });
 }
 
