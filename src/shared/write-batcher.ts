@@ -1,41 +1,50 @@
 /**
- * Collects the writes requested in one turn of the event loop and performs them as one statement:
- * a burst of 1,000 reconnecting clients costs a few multi-row INSERTs instead of 1,000 round trips.
- * Each caller's promise settles with its batch (rejects with the batch's error).
+ * Collects the writes requested in one turn of the event loop (or, with `windowMs`, over that long) and
+ * performs them as one statement: a burst of 1,000 reconnecting clients costs a few multi-row INSERTs
+ * instead of 1,000 round trips. Each caller's promise settles with its batch (rejects with the batch's error).
  */
 export class WriteBatcher<T> {
   private pending: { item: T; resolve: () => void; reject: (error: unknown) => void }[] = [];
-  private scheduled = false;
+  private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
 
   constructor(
     private readonly writeMany: (items: T[]) => Promise<unknown>,
     private readonly maxBatch = 500,
+    /** 0: the writes of one turn; above: of this many milliseconds from the first. */
+    private readonly windowMs = 0,
   ) {}
 
   add(item: T): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pending.push({ item, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      if (this.timer) return;
+      this.timer = this.windowMs > 0 ? setTimeout(() => void this.flush(), this.windowMs) : setImmediate(() => void this.flush());
     });
   }
 
-  private flush(): void {
+  /** Writes what is pending now, without waiting for the window; settles once those writes have. */
+  flush(): Promise<void> {
+    if (this.timer) {
+      if (this.windowMs > 0) clearTimeout(this.timer as NodeJS.Timeout);
+      else clearImmediate(this.timer as NodeJS.Immediate);
+      this.timer = null;
+    }
     const all = this.pending;
     this.pending = [];
-    this.scheduled = false;
+    const batches: Promise<void>[] = [];
     for (let start = 0; start < all.length; start += this.maxBatch) {
       const batch = all.slice(start, start + this.maxBatch);
-      this.writeMany(batch.map((entry) => entry.item)).then(
-        () => {
-          for (const entry of batch) entry.resolve();
-        },
-        (error: unknown) => {
-          for (const entry of batch) entry.reject(error);
-        },
+      batches.push(
+        this.writeMany(batch.map((entry) => entry.item)).then(
+          () => {
+            for (const entry of batch) entry.resolve();
+          },
+          (error: unknown) => {
+            for (const entry of batch) entry.reject(error);
+          },
+        ),
       );
     }
+    return Promise.all(batches).then(() => undefined);
   }
 }

@@ -37,11 +37,17 @@ describe('LiveVisitorTracker (in memory)', () => {
     expect(await tracker.count()).toBe(0);
   });
 
+  /** A connection mark settles once its window (50 ms) has been written. */
+  const marked = async (mark: Promise<void>) => {
+    await vi.advanceTimersByTimeAsync(50);
+    await mark;
+  };
+
   it('keeps a connected visitor live while the connection stays open, then lets it age out', async () => {
-    await tracker.connected('user:c');
+    await marked(tracker.connected('user:c'));
     await vi.advanceTimersByTimeAsync(30 * MINUTE);
     expect(await tracker.count()).toBe(1);
-    await tracker.disconnected('user:c');
+    await marked(tracker.disconnected('user:c'));
     await vi.advanceTimersByTimeAsync(4 * MINUTE);
     expect(await tracker.count()).toBe(1);
     await vi.advanceTimersByTimeAsync(MINUTE + 1);
@@ -49,11 +55,44 @@ describe('LiveVisitorTracker (in memory)', () => {
   });
 
   it('keeps a visitor with two connections live until the last one closes', async () => {
-    await tracker.connected('user:d');
-    await tracker.connected('user:d');
-    await tracker.disconnected('user:d');
+    await marked(tracker.connected('user:d'));
+    await marked(tracker.connected('user:d'));
+    await marked(tracker.disconnected('user:d'));
     await vi.advanceTimersByTimeAsync(20 * MINUTE);
     expect(await tracker.count()).toBe(1);
+  });
+});
+
+describe('LiveVisitorTracker, connection marks', () => {
+  /** A store that counts its writes. */
+  function countingStore() {
+    const store = new MemoryVisitorStore(LIVE_WINDOW_MS);
+    const writes: string[][] = [];
+    const touch = store.touch.bind(store);
+    store.touch = (ids, at) => (writes.push([...ids]), touch(ids, at));
+    return { store, writes };
+  }
+
+  it('writes the marks of connections opened over its window, one per turn, as one write', async () => {
+    const { store, writes } = countingStore();
+    const tracker = new LiveVisitorTracker(store);
+    const marks: Promise<void>[] = [];
+    for (const id of ['user:a', 'user:b', 'user:c']) {
+      marks.push(tracker.connected(id));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(marks);
+    expect(writes).toEqual([['user:a', 'user:b', 'user:c']]);
+    tracker.stop();
+  });
+
+  it('counts a connection opened here at once, without waiting for the window', async () => {
+    const { store, writes } = countingStore();
+    const tracker = new LiveVisitorTracker(store, { connectionMarkWindowMs: 60_000 });
+    void tracker.connected('user:a');
+    expect(await tracker.count()).toBe(1);
+    expect(writes).toEqual([['user:a']]);
+    tracker.stop();
   });
 });
 

@@ -24,4 +24,17 @@ describe('WriteBatcher', () => {
     fail = false;
     await expect(batcher.add('c')).resolves.toBeUndefined();
   });
+  it('with a window, writes what was added over it as one call, and flush() writes it early', async () => {
+    const calls: number[][] = [];
+    const batcher = new WriteBatcher<number>(async (items) => void calls.push(items), 500, 30);
+    const first = [batcher.add(1)];
+    await new Promise((resolve) => setImmediate(resolve));
+    first.push(batcher.add(2));
+    await Promise.all(first);
+    expect(calls).toEqual([[1, 2]]);
+    const late = batcher.add(3);
+    await batcher.flush();
+    await late;
+    expect(calls).toEqual([[1, 2], [3]]);
+  });
 });

@@ -95,12 +95,23 @@ export class AnalyticsService {
     this.visitors.stop();
   }
 
-  private async connectionChanged(info: ConnectionInfo, change: 'opened' | 'closed'): Promise<void> {
-    if (info.viewer) {
-      const key = `user:${info.viewer.id}`;
-      const marked = change === 'opened' ? this.visitors.connected(key) : this.visitors.disconnected(key);
-      await marked.catch((error: unknown) => this.deps.onError(error, 'live visitor mark'));
+  /**
+   * Not awaited by the connection: its mark is written with the others of a short window (LiveVisitorTracker),
+   * and the socket need not wait for the dashboards' bookkeeping. Dashboards are told once the mark is written.
+   */
+  private connectionChanged(info: ConnectionInfo, change: 'opened' | 'closed'): void {
+    if (!info.viewer) {
+      this.signal('CONNECTION');
+      return;
     }
-    this.signal('CONNECTION');
+    const key = `user:${info.viewer.id}`;
+    const marked = change === 'opened' ? this.visitors.connected(key) : this.visitors.disconnected(key);
+    marked.then(
+      () => this.signal('CONNECTION'),
+      (error: unknown) => {
+        this.deps.onError(error, 'live visitor mark');
+        this.signal('CONNECTION');
+      },
+    );
   }
 }
