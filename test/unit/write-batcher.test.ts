@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { WriteBatcher } from '../../src/shared/write-batcher.js';
 
 describe('WriteBatcher', () => {
@@ -25,16 +25,23 @@ describe('WriteBatcher', () => {
     await expect(batcher.add('c')).resolves.toBeUndefined();
   });
   it('with a window, writes what was added over it as one call, and flush() writes it early', async () => {
-    const calls: number[][] = [];
-    const batcher = new WriteBatcher<number>(async (items) => void calls.push(items), 500, 30);
-    const first = [batcher.add(1)];
-    await new Promise((resolve) => setImmediate(resolve));
-    first.push(batcher.add(2));
-    await Promise.all(first);
-    expect(calls).toEqual([[1, 2]]);
-    const late = batcher.add(3);
-    await batcher.flush();
-    await late;
-    expect(calls).toEqual([[1, 2], [3]]);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const calls: number[][] = [];
+      const batcher = new WriteBatcher<number>(async (items) => void calls.push(items), 500, 30);
+      const first = [batcher.add(1)];
+      await new Promise((resolve) => setImmediate(resolve));
+      first.push(batcher.add(2));
+      expect(calls).toEqual([]);
+      await vi.advanceTimersByTimeAsync(30);
+      await Promise.all(first);
+      expect(calls).toEqual([[1, 2]]);
+      const late = batcher.add(3);
+      await batcher.flush();
+      await late;
+      expect(calls).toEqual([[1, 2], [3]]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
