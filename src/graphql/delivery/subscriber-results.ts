@@ -6,21 +6,29 @@ import { PendingResult } from './pending-result.js';
 /** One event's shared result: there already, or still executing. */
 export type SharedOutcome = DeliveredResult | PendingResult;
 
+/** What executes (or joins the shared execution of) one source event for a subscriber of `shape`. */
+export interface OutcomeSource<A, S> {
+  resultFor(args: A, shape: S, event: unknown): SharedOutcome;
+}
+
 /**
  * The results of one subscriber: its own source events (its bounded, filtered stream), each executed
  * once per shape and shared. Pulled like any async iterator (Yoga's SSE, or a WebSocket operation whose
  * pipeline wraps results), or piped to a sink with `pipeTo` (push: no iterator step, promise or
  * serialisation per subscriber and event while the client keeps up).
  */
-export class SubscriberResults implements AsyncIterableIterator<ExecutionResult>, StreamSink<unknown> {
+export class SubscriberResults<A = unknown, S = unknown> implements AsyncIterableIterator<ExecutionResult>, StreamSink<unknown> {
   private piped = false;
   /** Where pushed results go (pipeTo over an EventStream, which then calls `deliver` and `end` here). */
   private sink: ResultSink | undefined;
 
   constructor(
     private readonly source: AsyncIterator<unknown>,
-    /** Executes (or joins the shared execution of) one source event. */
-    private readonly run: (event: unknown) => SharedOutcome,
+    // The executor and this subscriber's arguments and shape as fields, not a closure over them: a
+    // closure and its context per subscriber cost more memory than three references.
+    private readonly executor: OutcomeSource<A, S>,
+    private readonly args: A,
+    private readonly shape: S,
     /** Masks a stream failure for a puller (push sinks get the error itself: they act on its kind). */
     private readonly mask: (error: unknown) => Error,
   ) {}
@@ -29,7 +37,7 @@ export class SubscriberResults implements AsyncIterableIterator<ExecutionResult>
     try {
       const step = await this.source.next();
       if (step.done) return { value: undefined, done: true };
-      const outcome = this.run(step.value);
+      const outcome = this.executor.resultFor(this.args, this.shape, step.value);
       const delivered = outcome instanceof DeliveredResult ? outcome : await outcome.promise;
       return { value: delivered.result, done: false };
     } catch (error) {
@@ -55,7 +63,7 @@ export class SubscriberResults implements AsyncIterableIterator<ExecutionResult>
 
   /** StreamSink, once piped: one source event, executed (or joined) and handed to the sink. */
   deliver(event: unknown): PromiseLike<unknown> | undefined {
-    const outcome = this.run(event);
+    const outcome = this.executor.resultFor(this.args, this.shape, event);
     return outcome instanceof DeliveredResult ? this.sink!.next(outcome) : outcome.deliverTo(this.sink!);
   }
 
@@ -84,7 +92,7 @@ export class SubscriberResults implements AsyncIterableIterator<ExecutionResult>
       for (;;) {
         const step = await this.source.next();
         if (step.done) break;
-        const outcome = this.run(step.value);
+        const outcome = this.executor.resultFor(this.args, this.shape, step.value);
         await (outcome instanceof DeliveredResult ? sink.next(outcome) : outcome.deliverTo(sink));
       }
       sink.end(null);

@@ -62,7 +62,7 @@ export class SharedExecution {
     const source = await createSourceEventStream(args);
     if (!isAsyncIterable(source)) return source;
     const shape = this.shapeOf(args);
-    return new SubscriberResults(source[Symbol.asyncIterator](), (event) => this.resultFor(args, shape, event), this.mask);
+    return new SubscriberResults(source[Symbol.asyncIterator](), this, args, shape, this.mask);
   }
 
   /** The sharing key of one subscription, computed once when it starts. */
@@ -76,7 +76,8 @@ export class SharedExecution {
     return { key: this.shapeKeys.get(key), viewer: perViewer ? viewer : undefined };
   }
 
-  private resultFor(args: ExecutionArgs, shape: Shape, event: unknown): SharedOutcome {
+  /** One event's result for a subscriber of `shape` (SubscriberResults calls it per event). */
+  resultFor(args: ExecutionArgs, shape: Shape, event: unknown): SharedOutcome {
     if (typeof event !== 'object' || event === null) return this.executeShared(args, shape, event);
     let byShape = this.results.get(event);
     if (!byShape) {

@@ -3,6 +3,7 @@ import { limitSubject } from '../../graphql/rate-limit-subject.js';
 import type { Context } from '../../graphql/context.js';
 import type { Comment } from '../../generated/prisma/client.js';
 import { notFound } from '../../shared/errors.js';
+import type { Viewer } from '../auth/viewer.js';
 import { topics, type TopicEvent } from '../../realtime/topics.js';
 import { forwardPage, pageOf } from '../../graphql/pagination.js';
 import { subscribeToPost } from '../posts/post-subscription.js';
@@ -113,6 +114,9 @@ async function moderatorOfComment(_root: unknown, args: { id: string | number },
   return { postAuthor: comment.postId, staff: true };
 }
 
+/** Per event and subscriber; one function for all of them (a closure per subscription would be kept for its life). */
+const commentEventVisible = (event: TopicEvent<'commentAdded'> | TopicEvent<'commentApproved'>, viewer: Viewer | null): boolean => canSeeComment(event, event.postAuthorId, viewer);
+
 builder.subscriptionFields((t) => ({
   commentAdded: t.field({
     type: CommentEventRef,
@@ -120,7 +124,7 @@ builder.subscriptionFields((t) => ({
       'New comments on a post. Approved ones reach everyone who may see the post; pending ones only the post’s author, staff and the commenter. NOT_FOUND when the post does not exist or the viewer may not see it.',
     args: { postId: t.arg.id({ required: true }), after: t.arg.string(RESUME_ARGUMENT) },
     subscribe: (_r, { postId, after }, ctx) =>
-      subscribeToPost(ctx, String(postId), topics.commentAdded, { filter: (e, viewer) => canSeeComment(e, e.postAuthorId, viewer), after: after ?? ctx.lastEventId }),
+      subscribeToPost(ctx, String(postId), topics.commentAdded, { filter: commentEventVisible, after: after ?? ctx.lastEventId }),
     resolve: (event) => event,
   }),
   commentApproved: t.field({
@@ -128,7 +132,7 @@ builder.subscriptionFields((t) => ({
     description: 'Comments approved on a post, for everyone who may see the post. NOT_FOUND when the post does not exist or the viewer may not see it.',
     args: { postId: t.arg.id({ required: true }), after: t.arg.string(RESUME_ARGUMENT) },
     subscribe: (_r, { postId, after }, ctx) =>
-      subscribeToPost(ctx, String(postId), topics.commentApproved, { filter: (e, viewer) => canSeeComment(e, e.postAuthorId, viewer), after: after ?? ctx.lastEventId }),
+      subscribeToPost(ctx, String(postId), topics.commentApproved, { filter: commentEventVisible, after: after ?? ctx.lastEventId }),
     resolve: (event) => event,
   }),
 }));

@@ -198,7 +198,7 @@ export class ConnectionRegistry {
       this.deps.metrics?.operationsRejected.inc({ limit: 'operationsPerSecond' });
       return tooManyOperations(waitMs, this.deps.settings.maxOperationsPerSecond);
     }
-    const operation = new ConnectionOperation(id, (ended) => this.operationEnded(connection, ended));
+    const operation = new ConnectionOperation(id, connection, this);
     connection.operations.set(id, operation);
     return operation;
   }
@@ -297,7 +297,8 @@ export class ConnectionRegistry {
     return { code: CloseCode.TooManyConnections, reason: `Too many connections: at most ${max} per user` };
   }
 
-  private operationEnded(connection: Connection, operation: ConnectionOperation): void {
+  /** Its operation ended (ConnectionOperation.end): its id is free again. */
+  operationEnded(connection: Connection, operation: ConnectionOperation): void {
     if (connection.operations.get(operation.id) === operation) connection.operations.delete(operation.id);
     const field = operation.subscriptionField;
     if (field === null) return;

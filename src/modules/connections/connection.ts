@@ -13,6 +13,11 @@ export interface ConnectionLink {
 /** What a connection speaks: a WebSocket protocol, or one SSE subscription stream. */
 export type ConnectionProtocol = 'graphql-transport-ws' | 'graphql-ws' | 'legacy-endpoint' | 'sse';
 
+/** Told when an operation ends (ConnectionRegistry: frees its id, counts a subscription's end). */
+export interface OperationOwner {
+  operationEnded(connection: Connection, operation: ConnectionOperation): void;
+}
+
 /**
  * One operation of a connection, under the protocol's id, from the moment its message arrived until
  * it ends (client `complete`, finished, refused, or the connection closed). An ended operation delivers
@@ -25,7 +30,9 @@ export class ConnectionOperation {
 
   constructor(
     readonly id: string,
-    private readonly ended: (operation: ConnectionOperation) => void,
+    // The connection and who to tell as references, not a callback closing over them (one per operation).
+    private readonly connection: Connection,
+    private readonly owner: OperationOwner,
   ) {}
 
   get isEnded(): boolean {
@@ -43,7 +50,7 @@ export class ConnectionOperation {
     const stops = this.stops;
     if (!stops) return;
     this.stops = null;
-    this.ended(this);
+    this.owner.operationEnded(this.connection, this);
     for (const stop of stops) stop();
   }
 }

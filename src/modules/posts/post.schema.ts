@@ -1,6 +1,7 @@
 import { builder } from '../../graphql/builder.js';
 import { limitSubject } from '../../graphql/rate-limit-subject.js';
 import type { Post } from '../../generated/prisma/client.js';
+import type { Viewer } from '../auth/viewer.js';
 import { topics, type TopicEvent } from '../../realtime/topics.js';
 import { newEventIdentity } from '../../realtime/event-id.js';
 import { UserRef } from '../users/user.schema.js';
@@ -166,6 +167,10 @@ builder.mutationFields((t) => ({
   }),
 }));
 
+/** Per event and subscriber; one function for all of them (a closure per subscription would be kept for its life). */
+const postUpdateVisible = (event: TopicEvent<'postUpdated'>, viewer: Viewer | null): boolean =>
+  canSeePost({ status: event.status, authorId: event.authorId }, viewer);
+
 builder.subscriptionFields((t) => ({
   postUpdated: t.field({
     type: PostUpdatedRef,
@@ -173,7 +178,7 @@ builder.subscriptionFields((t) => ({
     args: { postId: t.arg.id({ required: true }), after: t.arg.string(RESUME_ARGUMENT) },
     subscribe: (_r, { postId, after }, ctx) =>
       subscribeToPost(ctx, String(postId), topics.postUpdated, {
-        filter: (event, viewer) => canSeePost({ status: event.status, authorId: event.authorId }, viewer),
+        filter: postUpdateVisible,
         after: after ?? ctx.lastEventId,
       }),
     resolve: (event) => event,
