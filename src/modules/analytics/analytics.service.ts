@@ -106,12 +106,8 @@ export class AnalyticsService {
     }
     const key = `user:${info.viewer.id}`;
     const marked = change === 'opened' ? this.visitors.connected(key) : this.visitors.disconnected(key);
-    marked.then(
-      () => this.signal('CONNECTION'),
-      (error: unknown) => {
-        this.deps.onError(error, 'live visitor mark');
-        this.signal('CONNECTION');
-      },
-    );
+    void marked
+      .catch((error: unknown) => this.deps.onError(error, 'live visitor mark'))
+      .then(() => this.signal('CONNECTION'));
   }
 }

@@ -75,7 +75,8 @@ export class LiveVisitorTracker {
 
   /** Distinct visitors seen within the window (connections of this instance included at once). */
   async count(): Promise<number> {
-    await this.connectionMarks.flush().catch((error: unknown) => this.onError(error, 'live visitor mark'));
+    // A failed write is its callers' to report (connectionChanged); flush() itself never rejects.
+    await this.connectionMarks.flush();
     return this.store.countSince(this.now() - this.windowMs);
   }
 
