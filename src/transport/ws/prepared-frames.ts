@@ -6,8 +6,9 @@ import type { WebSocket } from 'ws';
  * `ws`'s Sender (the one file that knows ws's internals). A subscription's frames differ between its
  * subscribers only in the operation id, so the shared part (`"type":"next","payload":<json>}`) is encoded
  * once per result and the same bytes go to every socket; each socket gets a few bytes of its own: the
- * WebSocket frame header and `{"id":"<id>",`. Nothing is copied per socket, and the two parts leave in
- * one corked write (one writev syscall per frame).
+ * WebSocket frame header and `{"id":"<id>",`. A small frame leaves as one buffer in one plain write (one
+ * write syscall; copying a few hundred shared bytes costs less than Node's corked-writev bookkeeping for
+ * two chunks); a large one as the head and the shared bytes themselves, in one corked write (one writev).
  */
 
 /** What this file reads of a `ws` WebSocket (ws 8; not in its public types). */
@@ -21,14 +22,20 @@ interface WsInternals {
 const SENDER_IDLE = 0;
 
 /**
- * The frame header (FIN, text, unmasked as every server frame) for a payload of `head` + `sharedLength`
- * bytes, followed by `head`'s bytes: everything of the frame but the shared part.
+ * Up to this many bytes a frame is written as one copied buffer: Node hands out buffers this small from its
+ * pool (`Buffer.poolSize / 2`), so the copy costs no allocation of its own.
  */
-export function frameHead(head: string, sharedLength: number): Buffer {
+const COPIED_FRAME_MAX_BYTES = 4096;
+
+/**
+ * The frame header (FIN, text, unmasked as every server frame) for a payload of `head` + `sharedLength`
+ * bytes, followed by `head`'s bytes and `room` more bytes left for the caller to fill.
+ */
+export function frameHead(head: string, sharedLength: number, room = 0): Buffer {
   const headLength = Buffer.byteLength(head);
   const length = headLength + sharedLength;
   const headerLength = length < 126 ? 2 : length < 65536 ? 4 : 10;
-  const out = Buffer.allocUnsafe(headerLength + headLength);
+  const out = Buffer.allocUnsafe(headerLength + headLength + room);
   out[0] = 0x81;
   if (length < 126) {
     out[1] = length;
@@ -41,6 +48,13 @@ export function frameHead(head: string, sharedLength: number): Buffer {
     out.writeUInt32BE(length >>> 0, 6);
   }
   out.write(head, headerLength, 'utf8');
+  return out;
+}
+
+/** The whole frame for `head` + `shared` as one buffer (the shared bytes copied in). */
+export function wholeFrame(head: string, shared: Buffer): Buffer {
+  const out = frameHead(head, shared.length, shared.length);
+  shared.copy(out, out.length - shared.length);
   return out;
 }
 
@@ -58,8 +72,13 @@ export function sendFrameParts(ws: WebSocket, head: string, shared: Buffer, done
     ws.send(Buffer.concat([Buffer.from(head), shared]), { binary: false }, done);
     return;
   }
-  // One writev for the two parts, at once: with thousands of sockets per event, each frame must reach the
-  // kernel as it is written (the first subscribers read while the last are being written), not at the turn's end.
+  // Each frame reaches the kernel as it is written, not at the turn's end: with thousands of sockets per
+  // event, the first subscribers read while the last are being written.
+  // (10: the largest frame header; an id's UTF-16 length is near enough its byte length for this choice.)
+  if (head.length + shared.length + 10 <= COPIED_FRAME_MAX_BYTES) {
+    socket.write(wholeFrame(head, shared), done);
+    return;
+  }
   socket.cork();
   socket.write(frameHead(head, shared.length));
   socket.write(shared, done);

@@ -21,7 +21,7 @@ export interface SocketChannel {
   send(frame: string): PromiseLike<void> | undefined;
   /**
    * Writes one text frame whose payload is `head` (this socket's own few bytes, e.g. `{"id":"1",`)
-   * followed by `shared` (bytes many sockets are sent, never copied or changed here). Same return and
+   * followed by `shared` (bytes many sockets are sent, never changed here). Same return and
    * drop rules as `send`.
    */
   sendParts(head: string, shared: Buffer): PromiseLike<void> | undefined;
