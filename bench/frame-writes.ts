@@ -10,7 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
 import { DeliveredResult } from '../src/graphql/delivery/delivered-result.js';
-import { frameHead, sendFrameParts } from '../src/transport/ws/prepared-frames.js';
+import { sendFrameParts, wholeFrame } from '../src/transport/ws/prepared-frames.js';
 
 const SOCKETS = 1000;
 const ROUNDS = 10;
@@ -40,7 +40,7 @@ if (process.argv[2] === 'clients') {
   const shared = result.framed('"type":"next","payload":');
   const head = '{"id":"0b6f8f1e-9d1c-4c55-a1a3-0f7c1d2e3f4a",';
   const text = head + shared.toString();
-  const prepared = Buffer.concat([frameHead(head, shared.length), shared]);
+  const prepared = wholeFrame(head, shared);
   const socketOf = (ws: WebSocket) => (ws as unknown as { _socket: Socket })._socket;
   const ways: Record<string, (ws: WebSocket) => void> = {
     'Herald sendFrameParts': (ws) => sendFrameParts(ws, head, shared),
