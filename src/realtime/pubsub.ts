@@ -132,21 +132,25 @@ export class PubSub {
    * Listening on every topic has begun when the promise resolves; closing the stream stops them all.
    */
   async subscribeMany<K extends TopicKey>(sources: readonly TopicSource<K>[], options: SubscribeManyOptions = {}): Promise<EventStream<TopicEvent<K>>> {
-    const unsubscribes: (() => void)[] = [];
-    const counted: TopicKey[] = [];
+    let unsubscribes: (() => void)[] = [];
+    /** Counted in `open` (once listening), so a stream that never got there is never subtracted. */
+    let counted = false;
     let closed = false;
     const key = sources[0]?.topic.key;
     if (key === undefined) throw new Error('subscribeMany needs at least one topic');
+    const hooks = sources.length === 1 ? this.observerHooks(key) : this.mergedHooks(key);
+    // Every property named in the literal (no spread), so the options kept per stream hold them in the object.
     const stream = new EventStream<TopicEvent<K>>({
       capacity: this.limits.capacity,
       expiryMs: this.limits.expiryMs,
       overflow: options.overflow ?? 'fail',
-      ...(sources.length === 1 ? this.observerHooks(key) : this.mergedHooks(key)),
+      onDrop: hooks.onDrop,
+      onDeliver: hooks.onDeliver,
       onClose: () => {
         closed = true;
         for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
-        // Counted in `open` only once listening, so a stream that never got there is never subtracted.
-        for (const topicKey of counted.splice(0)) this.open.set(topicKey, (this.open.get(topicKey) ?? 1) - 1);
+        if (counted) for (const { topic } of sources) this.open.set(topic.key, (this.open.get(topic.key) ?? 1) - 1);
+        counted = false;
         for (const source of sources) this.observer.streamClosed?.(source.topic.key);
       },
     });
@@ -174,10 +178,10 @@ export class PubSub {
       throw error;
     }
     if (!closed) {
-      for (const { topic } of sources) {
-        counted.push(topic.key);
-        this.open.set(topic.key, (this.open.get(topic.key) ?? 0) + 1);
-      }
+      counted = true;
+      for (const { topic } of sources) this.open.set(topic.key, (this.open.get(topic.key) ?? 0) + 1);
+      // Kept for the stream's life: a copy holds its few entries, where the array pushes grew holds 17 slots.
+      unsubscribes = unsubscribes.slice();
     }
     return stream;
   }

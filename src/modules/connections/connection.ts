@@ -24,7 +24,8 @@ export interface OperationOwner {
  * nothing more: whoever runs it registers its stop with `onEnd` and checks `ended` after each await.
  */
 export class ConnectionOperation {
-  private stops: (() => void)[] | null = [];
+  /** What stops its delivery (usually one function), null once ended: made with the first (a push into `[]` reserves 17 slots). */
+  private stops: (() => void)[] | undefined | null = undefined;
   /** The root field while it runs as a subscription (counted against the per-connection limit). */
   subscriptionField: string | null = null;
 
@@ -41,17 +42,18 @@ export class ConnectionOperation {
 
   /** Registers what stops its delivery; runs it at once when the operation has already ended. */
   onEnd(stop: () => void): void {
-    if (this.stops) this.stops.push(stop);
-    else stop();
+    if (this.stops === null) stop();
+    else if (this.stops === undefined) this.stops = [stop];
+    else this.stops.push(stop);
   }
 
   /** Ends it (idempotent): its id is free again and every registered stop runs. */
   end(): void {
     const stops = this.stops;
-    if (!stops) return;
+    if (stops === null) return;
     this.stops = null;
     this.owner.operationEnded(this.connection, this);
-    for (const stop of stops) stop();
+    if (stops) for (const stop of stops) stop();
   }
 }
 
