@@ -7,7 +7,7 @@ import { RedisConnectionSlots } from '../../src/modules/connections/connection-s
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe.runIf(backendAvailable() && backend === 'services')('RedisConnectionSlots heartbeat refresh', () => {
+describe.runIf(backendAvailable() && backend === 'services')('RedisConnectionSlots: the cap and the heartbeat refresh', () => {
   let redis: Redis;
   const prefix = `herald-test-slots-${randomBytes(4).toString('hex')}:`;
 
@@ -37,6 +37,32 @@ describe.runIf(backendAvailable() && backend === 'services')('RedisConnectionSlo
     expect(await slots.acquire('ua', 'a5', 3)).toBe(false);
     expect(await slots.acquire('ub', 'b2', 1)).toBe(false);
     expect(await redis.pttl(`${prefix}ws:slots:{ub}`)).toBeGreaterThan(0);
+  });
+
+  it('holds the cap exactly for requests of two instances batched into the same moment', async () => {
+    const a = new RedisConnectionSlots(redis, prefix, 60_000);
+    const b = new RedisConnectionSlots(redis, prefix, 60_000);
+    // Interleaved users with different caps, all within one batching window of each instance.
+    const requests = Array.from({ length: 12 }, (_, i) => ({ slots: i % 2 ? a : b, userId: i % 3 ? 'capped' : 'roomy', id: `w${i}`, max: i % 3 ? 3 : 10 }));
+    const granted = await Promise.all(requests.map(({ slots, userId, id, max }) => slots.acquire(userId, id, max)));
+    const grantedTo = (userId: string) => requests.filter((r, i) => r.userId === userId && granted[i]).map((r) => r.id);
+    expect(grantedTo('capped')).toHaveLength(3);
+    expect(grantedTo('roomy')).toEqual(requests.filter((r) => r.userId === 'roomy').map((r) => r.id));
+    expect((await redis.zrange(`${prefix}ws:slots:{capped}`, 0, -1)).sort()).toEqual(grantedTo('capped').sort());
+    // The same connection asking again holds one slot, not two.
+    expect(await a.acquire('capped', grantedTo('capped')[0]!, 3)).toBe(true);
+    expect(await redis.zcard(`${prefix}ws:slots:{capped}`)).toBe(3);
+  });
+
+  it('fails a request Redis did not answer instead of refusing it as over the cap', async () => {
+    const unreachable = new Redis({ port: 1, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    unreachable.on('error', () => undefined);
+    try {
+      const slots = new RedisConnectionSlots(unreachable, prefix, 60_000);
+      await expect(slots.acquire('u', 'c', 3)).rejects.toThrow();
+    } finally {
+      unreachable.disconnect();
+    }
   });
 
   it('refreshes every user of a heartbeat larger than one pipeline', async () => {

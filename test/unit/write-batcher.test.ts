@@ -14,6 +14,11 @@ describe('WriteBatcher', () => {
     expect(calls).toHaveLength(3);
   });
 
+  it('hands each caller its own result when the batch answers one per item, in order', async () => {
+    const batcher = new WriteBatcher<number, string>(async (items) => items.map((n) => `#${n}`));
+    await expect(Promise.all([3, 1, 2].map((n) => batcher.add(n)))).resolves.toEqual(['#3', '#1', '#2']);
+  });
+
   it('rejects every caller of a failed batch, and later batches still run', async () => {
     let fail = true;
     const batcher = new WriteBatcher<string>(async () => {

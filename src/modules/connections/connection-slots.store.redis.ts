@@ -1,7 +1,27 @@
 import { Cluster } from 'ioredis';
 import type { RedisClient } from '../../realtime/redis-connection.js';
 import { defineRedisScript, type RedisScript } from '../../realtime/redis-script.js';
+import { WriteBatcher } from '../../shared/write-batcher.js';
 import type { ConnectionSlots } from './connection-slots.store.js';
+
+const ACQUIRE_COMMAND = 'heraldAcquireConnectionSlot';
+
+/**
+ * How long a slot request waits for others to share its round trip. In a reconnect wave connections still
+ * arrive one per event-loop turn, about a millisecond apart, so batching one turn shares nothing; 1 ms adds
+ * at most that to a connect.
+ */
+export const ACQUIRE_WINDOW_MS = 1;
+
+interface SlotRequest {
+  readonly key: string;
+  readonly connectionId: string;
+  readonly max: number;
+}
+
+type AcquirePipeline = Record<typeof ACQUIRE_COMMAND, (...keysThenArgs: (string | number)[]) => unknown> & {
+  exec(): Promise<[Error | null, unknown][] | null>;
+};
 
 /**
  * Atomic check-and-add on a sorted set per user (member = connection id, score = expiry in ms):
@@ -26,16 +46,23 @@ redis.call('PEXPIRE', key, ttl)
 return 1
 `;
 
-/** Shared through Redis: the cap holds across every instance. */
+/**
+ * Shared through Redis: the cap holds across every instance. On a single Redis the slot requests of one
+ * `ACQUIRE_WINDOW_MS` go as one pipeline (each still its own script run, so each check-and-add stays
+ * atomic); a cluster runs each on its own, since one user's key is one slot and a pipeline may not span slots.
+ */
 export class RedisConnectionSlots implements ConnectionSlots {
   private readonly acquireScript: RedisScript;
+  private readonly acquires: WriteBatcher<SlotRequest, boolean> | null;
 
   constructor(
     private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly ttlMs: number,
+    acquireWindowMs = ACQUIRE_WINDOW_MS,
   ) {
-    this.acquireScript = defineRedisScript(redis, 'heraldAcquireConnectionSlot', 1, ACQUIRE_SCRIPT);
+    this.acquireScript = defineRedisScript(redis, ACQUIRE_COMMAND, 1, ACQUIRE_SCRIPT);
+    this.acquires = redis instanceof Cluster ? null : new WriteBatcher((requests) => this.acquireMany(requests), 500, acquireWindowMs);
   }
 
   private key(userId: string): string {
@@ -44,9 +71,21 @@ export class RedisConnectionSlots implements ConnectionSlots {
   }
 
   async acquire(userId: string, connectionId: string, max: number): Promise<boolean> {
+    if (this.acquires) return this.acquires.add({ key: this.key(userId), connectionId, max });
     const now = Date.now();
     const result = await this.acquireScript(this.key(userId), now, now + this.ttlMs, max, connectionId, this.ttlMs);
     return Number(result) === 1;
+  }
+
+  /** One pipeline of script runs, in request order; a failed run fails the batch (as a failed round trip would). */
+  private async acquireMany(requests: readonly SlotRequest[]): Promise<boolean[]> {
+    const now = Date.now();
+    const pipeline = this.redis.pipeline() as unknown as AcquirePipeline;
+    for (const { key, connectionId, max } of requests) pipeline[ACQUIRE_COMMAND](key, now, now + this.ttlMs, max, connectionId, this.ttlMs);
+    const replies = await pipeline.exec();
+    if (!replies || replies.length !== requests.length) throw new Error('Redis answered the connection slot pipeline incompletely');
+    firstFailure(replies);
+    return replies.map(([, result]) => Number(result) === 1);
   }
 
   async release(userId: string, connectionId: string): Promise<void> {
